@@ -1,0 +1,17 @@
+//! `offline-v2`: the reference OfflineV2 resource DLL, its resource host and the cluster
+//! coordinator (SPEC §1–§5).
+//!
+//! - [`types`]: the SPEC vocabulary (flags, codes, states, ids).
+//! - [`reference`]: the reference resource's logic (R1–R9) as safe, deterministic Rust.
+//! - [`abi`]: the only `unsafe` code: the exported C ABI (`StartupEx`, `Startup`, the V4
+//!   function table, the control export) and the host side that calls such a table.
+//! - [`resource_dll`]: the seam between the host and one node's DLL instance.
+//! - [`cluster`]: the sans-IO coordinator and host, `Cluster::step(Input) -> Vec<Output>`.
+//! - [`loader`]: loads a built cdylib with `libloading` and drives it through the same seam.
+
+pub mod abi;
+pub mod cluster;
+pub mod loader;
+pub mod reference;
+pub mod resource_dll;
+pub mod types;

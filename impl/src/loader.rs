@@ -1,0 +1,1 @@
+//! Loading a resource DLL with `libloading` (SPEC §1a).

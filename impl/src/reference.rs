@@ -1,0 +1,1 @@
+//! The reference resource (R1–R9) as safe, deterministic Rust.

@@ -1,0 +1,1 @@
+//! Model checking, conformance and scenario replay tying `offline-v2` to `offline-v2-model`.
