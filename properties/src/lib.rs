@@ -1,1 +1,2 @@
 //! Model checking, conformance and scenario replay tying `offline-v2` to `offline-v2-model`.
+pub mod scenario;
