@@ -133,7 +133,11 @@ impl<D: ResourceDll> Cluster<D> {
         self.groups[group.index()].owner = to;
         for i in 0..count {
             let r = self.groups[group.index()].resources[i];
-            debug_assert_eq!(self.resources[r.index()].state, ResourceState::Offline);
+            // R17: a return leg whose pending work failed carries a Failed resource.
+            debug_assert!(matches!(
+                self.resources[r.index()].state,
+                ResourceState::Offline | ResourceState::Failed
+            ));
             let _ = self.open(to, r);
         }
     }

@@ -261,3 +261,21 @@ pub const NO_OFF: OfflineResourceFlags = OfflineResourceFlags::empty();
 pub const NO_MOVE: MoveGroupFlags = MoveGroupFlags::empty();
 /// 0x40, the flag of every non-user offline (R12).
 pub const DNU: OfflineFlags = OfflineFlags::DO_NOT_UPDATE_PERSISTENT_STATE;
+
+/// Silences the reference DLL's injected panics (R8 turns them into ERROR_GEN_FAILURE); every
+/// other panic is reported as usual.
+pub fn quiet_injected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info
+                .payload()
+                .downcast_ref::<offline_v2::reference::InjectedPanic>()
+                .is_none()
+            {
+                default(info);
+            }
+        }));
+    });
+}
