@@ -1,6 +1,6 @@
 //! Helpers for the cluster tests: a config builder by names and a harness over the
 //! in-process reference DLL.
-#![allow(dead_code, missing_docs, clippy::unwrap_used)]
+#![allow(dead_code, unused_imports, missing_docs, clippy::unwrap_used)]
 
 use offline_v2::cluster::{
     Cluster, ClusterConfig, ClusterView, DllCall, Entry, GroupConfig, Input, Output,
