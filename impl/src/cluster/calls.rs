@@ -29,7 +29,7 @@ impl<D: ResourceDll> Cluster<D> {
         self.out.push(Output::Returned { code, op });
     }
 
-    /// R11: written durably before any DLL call it precedes.
+    /// R11: written durably before any DLL call it precedes; every write is an output (I1).
     fn write_persistent(&mut self, resource: ResourceId, state: PersistentState) {
         self.resources[resource.index()].persistent = state;
         self.out.push(Output::PersistentWrite { resource, state });
@@ -269,7 +269,7 @@ impl<D: ResourceDll> Cluster<D> {
         self.cancel_queued(group);
     }
 
-    /// A raw `OfflineV2` on a node's export; the host is not told (SPEC §7, R20).
+    /// A raw `OfflineV2` on a node's export; the host is not told (SPEC §7, R20, I8).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn raw_offline_v2(
         &mut self,

@@ -95,7 +95,7 @@ impl<D: ResourceDll> Cluster<D> {
     }
 
     /// D2: `complete_*`/`fail_*` go to every Up instance; only one with such pending work acts.
-    /// Callbacks are processed after every instance was told (`run_deferred`).
+    /// Callbacks are processed after every instance was told (`run_deferred`, I10).
     fn tell_up_instances(&mut self, resource: ResourceId, told: Told) {
         if resource.index() >= self.resources.len() {
             return;
@@ -152,7 +152,8 @@ impl<D: ResourceDll> Cluster<D> {
         }
     }
 
-    /// D15: advance `now`, then per group in declaration order: R19 timeouts, then R16 retries.
+    /// D15: advance `now`, then per group in declaration order: its R19 timeout, then its R16
+    /// retry (I9).
     fn tick(&mut self, ms: u64) {
         self.now = self.now.saturating_add(ms);
         for g in 0..self.groups.len() {
@@ -256,7 +257,7 @@ impl<D: ResourceDll> Cluster<D> {
             && !self.queued(res.group)
     }
 
-    /// R21: SignalFailure from the owner: the resource is Failed; restart it once.
+    /// R21: SignalFailure from the owner: the resource is Failed; restart it once (I11).
     fn signal_failure(&mut self, node: NodeId, resource: ResourceId) {
         if self.up_owner_of(resource) != Some(node) || !self.restart_allowed(resource) {
             return;

@@ -88,7 +88,8 @@ impl<D: ResourceDll> Cluster<D> {
         }
     }
 
-    /// D13: one pass in declaration order over resources not at their persistent target.
+    /// D13: one pass in declaration order over resources not at their persistent target
+    /// (a Failed resource with target Offline included, I12).
     fn advance_settle(
         &mut self,
         group: GroupId,

@@ -250,6 +250,7 @@ impl<D: ResourceDll> Cluster<D> {
         Ok(cluster)
     }
 
+    /// I13: what a runnable configuration is.
     fn validate(config: &ClusterConfig, dlls: usize) -> Result<Names, ConfigError> {
         let node_count = config.nodes.len();
         if node_count == 0 {

@@ -157,7 +157,8 @@ impl<D: ResourceDll> Cluster<D> {
                     last_attempt: self.now,
                 },
                 // D11: RETRY without QUEUE, LOCKED_STATUS, HOST_UNREACHABLE without IGNORE,
-                // GEN_FAILURE, a failed pending offline: roll back on S, then complete.
+                // GEN_FAILURE, a failed pending offline (and any other answer, I14): roll back
+                // on S, then complete.
                 CallEnd::Failed(code) | CallEnd::Refused(code) => settle_then(code),
             },
             Phase::BringUp {
