@@ -367,6 +367,15 @@ impl<D: ResourceDll> Cluster<D> {
     /// cluster's scratch buffers have grown).
     pub fn step_into(&mut self, input: Input, out: &mut Vec<Output>) {
         std::mem::swap(&mut self.out, out);
+        let start = self.out.len();
+        let is_client_call = matches!(
+            input,
+            Input::OfflineResource { .. }
+                | Input::OnlineResource { .. }
+                | Input::MoveGroup { .. }
+                | Input::CancelGroupOperation { .. }
+        );
+        let before = cfg!(debug_assertions).then(|| self.view());
         match input {
             Input::OfflineResource {
                 resource,
@@ -393,7 +402,40 @@ impl<D: ResourceDll> Cluster<D> {
         }
         self.run_deferred();
         self.check_invariants();
+        if let Some(before) = before {
+            self.check_step(&before, start, is_client_call);
+        }
         std::mem::swap(&mut self.out, out);
+    }
+
+    /// Pair assertions over one step (debug builds): R11 persistent state changes only with a
+    /// `PersistentWrite`; R13 a rejected client call changes nothing and outputs only its
+    /// `Returned`; D5 a client call's `Returned` comes first.
+    fn check_step(&self, before: &ClusterView, start: usize, is_client_call: bool) {
+        let outputs = &self.out[start..];
+        for (r, (old, new)) in before.persistent.iter().zip(&self.resources).enumerate() {
+            if *old != new.persistent {
+                assert!(
+                    outputs.iter().any(|o| matches!(o,
+                        Output::PersistentWrite { resource, state }
+                            if resource.index() == r && *state == new.persistent)),
+                    "R11: persistent state of resource #{r} changed without a write"
+                );
+            }
+        }
+        if !is_client_call {
+            return;
+        }
+        assert!(
+            matches!(outputs.first(), Some(Output::Returned { .. })),
+            "D5: Returned first"
+        );
+        if let Some(Output::Returned { code, op: None }) = outputs.first() {
+            if *code != crate::types::ErrorCode::ERROR_SUCCESS {
+                assert_eq!(outputs.len(), 1, "R13: a rejected call does nothing");
+                assert_eq!(&self.view(), before, "R13: a rejected call changes nothing");
+            }
+        }
     }
 
     fn new_op(&mut self) -> OpId {
