@@ -173,6 +173,8 @@ pub enum StartError {
 #[derive(Clone)]
 pub struct DllEntries {
     start: Start,
+    /// The classic `Startup`, if exported (kept even when `StartupEx` is preferred).
+    classic: Option<StartupFn>,
     extras: Extras,
     /// Keeps a loaded library mapped while any entry or instance may be called (held for its
     /// `Drop` only).
@@ -205,6 +207,7 @@ impl DllEntries {
     pub fn in_process() -> Self {
         Self {
             start: Start::Ex(super::dll::StartupEx),
+            classic: Some(super::dll::Startup),
             extras: Extras {
                 control: Some(super::dll::OfflineV2ReferenceControl),
                 release: Some(super::dll::OfflineV2ReferenceRelease),
@@ -234,6 +237,7 @@ impl DllEntries {
         };
         Some(Self {
             start,
+            classic: startup,
             extras: Extras {
                 control,
                 release,
@@ -247,6 +251,16 @@ impl DllEntries {
     #[must_use]
     pub fn has_startup_ex(&self) -> bool {
         matches!(self.start, Start::Ex(_))
+    }
+
+    /// The same DLL started through its classic `Startup` (no locked-mode or failure
+    /// callbacks), if it exports one.
+    #[must_use]
+    pub fn classic(&self) -> Option<Self> {
+        self.classic.map(|f| Self {
+            start: Start::Classic(f),
+            ..self.clone()
+        })
     }
 
     /// True if the DLL has the reference control export.
