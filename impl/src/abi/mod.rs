@@ -6,8 +6,10 @@
 //!   the control, release and state-query exports).
 //! - [`host`]: the host side, calling any resource DLL through its function table.
 //! - [`load`]: the `libloading` calls that resolve a DLL's exports.
+//! - [`alloc_count`]: a counting global allocator for the zero-allocation checks (SPEC §8).
 #![allow(unsafe_code)]
 
+pub mod alloc_count;
 pub mod dll;
 pub mod host;
 pub mod load;
