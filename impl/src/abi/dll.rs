@@ -344,14 +344,17 @@ pub unsafe extern "system" fn StartupEx(
         {
             return ErrorCode::ERROR_INVALID_PARAMETER.0;
         }
-        // SAFETY: non-NULL, and readable by the caller's contract; only the entries this DLL
-        // uses are copied (read unaligned: the host's struct may be packed).
-        let table = unsafe { ptr::read_unaligned(MonitorCallbackFunctions) };
-        let callbacks = HostCallbacks {
-            status_ex: table.SetResourceStatusEx,
-            status: None,
-            locked: table.SetResourceLockedMode,
-            failure: table.SignalFailure,
+        let t = MonitorCallbackFunctions;
+        // SAFETY: non-NULL, and readable by the caller's contract. Only the first four
+        // entries (the ones this DLL uses) are read, so a host built against an older
+        // resapi.h with a shorter table (5 entries) is never read past its end (A10).
+        let callbacks = unsafe {
+            HostCallbacks {
+                status_ex: ptr::read_unaligned(ptr::addr_of!((*t).SetResourceStatusEx)),
+                status: None,
+                locked: ptr::read_unaligned(ptr::addr_of!((*t).SetResourceLockedMode)),
+                failure: ptr::read_unaligned(ptr::addr_of!((*t).SignalFailure)),
+            }
         };
         startup(
             ResourceType,
