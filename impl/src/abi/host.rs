@@ -639,24 +639,30 @@ impl TableDll {
         let b = ptr::addr_of_mut!(bytes);
         let a = ptr::addr_of_mut!(asynchronous);
         let t = type_name.as_ptr();
-        // SAFETY (all five): the DLL's entries with their resapi.h signatures; NULL buffers
-        // with size 0, valid out-pointers for BytesReturned/ReturnedAsynchronously, a
-        // NUL-terminated type name, a NULL token.
-        [
-            self.fns
-                .BeginResourceControl
-                .map(|f| ErrorCode(unsafe { f(r, 0, n, 0, n, 0, b, 0, a) })),
-            self.fns
-                .BeginResourceTypeControl
-                .map(|f| ErrorCode(unsafe { f(t, 0, n, 0, n, 0, b, 0, a) })),
-            self.fns.Cancel.map(|f| ErrorCode(unsafe { f(r, 0) })),
-            self.fns
-                .BeginResourceControlAsUser
-                .map(|f| ErrorCode(unsafe { f(r, n, 0, n, 0, n, 0, b, 0, a) })),
-            self.fns
-                .BeginResourceTypeControlAsUser
-                .map(|f| ErrorCode(unsafe { f(t, n, 0, n, 0, n, 0, b, 0, a) })),
-        ]
+        // Each entry with its resapi.h signature: NULL buffers with size 0, valid
+        // out-pointers for BytesReturned/ReturnedAsynchronously, a NUL-terminated type name,
+        // a NULL token.
+        let control = self.fns.BeginResourceControl.map(|f| {
+            // SAFETY: see above; `b` and `a` point to live locals.
+            ErrorCode(unsafe { f(r, 0, n, 0, n, 0, b, 0, a) })
+        });
+        let type_control = self.fns.BeginResourceTypeControl.map(|f| {
+            // SAFETY: see above; `t` is NUL-terminated and alive.
+            ErrorCode(unsafe { f(t, 0, n, 0, n, 0, b, 0, a) })
+        });
+        let cancel = self.fns.Cancel.map(|f| {
+            // SAFETY: Cancel(RESID, 0): plain values.
+            ErrorCode(unsafe { f(r, 0) })
+        });
+        let as_user = self.fns.BeginResourceControlAsUser.map(|f| {
+            // SAFETY: see above; NULL token.
+            ErrorCode(unsafe { f(r, n, 0, n, 0, n, 0, b, 0, a) })
+        });
+        let type_as_user = self.fns.BeginResourceTypeControlAsUser.map(|f| {
+            // SAFETY: see above; NULL token, live type name.
+            ErrorCode(unsafe { f(t, n, 0, n, 0, n, 0, b, 0, a) })
+        });
+        [control, type_control, cancel, as_user, type_as_user]
     }
 
     /// Sends one workload control through the DLL's control export (SPEC §1a);

@@ -8,6 +8,7 @@
 //! - [`load`]: the `libloading` calls that resolve a DLL's exports.
 //! - [`alloc_count`]: a counting global allocator for the zero-allocation checks (SPEC §8).
 #![allow(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod alloc_count;
 pub mod dll;
