@@ -152,7 +152,8 @@ pub fn cdylib_file_name() -> String {
     )
 }
 
-/// Finds the built cdylib: `$OFFLINE_V2_DLL` if set, else `target/<profile>/liboffline_v2.so`
+/// Finds the built cdylib: `$OFFLINE_V2_DLL` if set, else `liboffline_v2.so` in `target/<profile>`
+/// or its `deps` folder
 /// next to the running executable (a test binary lives in `target/<profile>/deps`).
 ///
 /// # Errors
@@ -170,7 +171,14 @@ pub fn find_cdylib() -> Result<PathBuf, LoadError> {
     let name = cdylib_file_name();
     let mut searched = Vec::new();
     if let Ok(exe) = std::env::current_exe() {
-        for dir in exe.ancestors().skip(1).take(2) {
+        // A test binary lives in target/<profile>/deps, a binary in target/<profile>; cargo
+        // leaves the cdylib of a *dependency* in target/<profile>/deps.
+        let dirs = exe
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .flat_map(|d| [d.to_path_buf(), d.join("deps")]);
+        for dir in dirs {
             let candidate = dir.join(&name);
             if candidate.is_file() {
                 return Ok(candidate);
