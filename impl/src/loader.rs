@@ -120,8 +120,21 @@ impl LoadedDll {
     /// # Errors
     /// [`LoadError::RevisionMismatch`] or [`LoadError::Startup`].
     pub fn instance_of(&self, resource_type: &str) -> Result<TableDll, LoadError> {
+        self.instance_with_versions(resource_type, 0x400, 0x400)
+    }
+
+    /// A fresh instance of `resource_type`, offering resource API versions [`min`, `max`].
+    ///
+    /// # Errors
+    /// [`LoadError::RevisionMismatch`] or [`LoadError::Startup`].
+    pub fn instance_with_versions(
+        &self,
+        resource_type: &str,
+        min: u32,
+        max: u32,
+    ) -> Result<TableDll, LoadError> {
         self.entries
-            .start(resource_type)
+            .start_with_versions(resource_type, min, max)
             .map_err(|source| match source {
                 StartError::Startup(ErrorCode::ERROR_REVISION_MISMATCH) => {
                     LoadError::RevisionMismatch(self.path.clone())

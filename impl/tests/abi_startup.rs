@@ -249,3 +249,29 @@ fn injected_panic_is_gen_failure_failed_callback_and_the_process_survives() {
     assert_eq!(dll.drain_callbacks(), [status(ResourceState::Failed)]);
     assert_eq!(dll.is_alive(resid), Some(false));
 }
+
+#[test]
+fn loader_errors_are_clear() {
+    use offline_v2::loader::{LoadError, LoadedDll};
+    let err = dll().instance_with_versions(TYPE, 0x100, 0x200);
+    assert!(
+        matches!(err, Err(LoadError::RevisionMismatch(_))),
+        "{err:?}"
+    );
+    let err = dll().instance_of("Physical Disk");
+    assert!(
+        matches!(
+            err,
+            Err(LoadError::Startup {
+                source: offline_v2::abi::host::StartError::Startup(ErrorCode(5078)),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    let err = LoadedDll::open("/nonexistent/liboffline_v2.so");
+    assert!(matches!(err, Err(LoadError::FileMissing(_))));
+    if let Err(e) = err {
+        assert!(e.to_string().contains("does not exist"), "{e}");
+    }
+}

@@ -274,14 +274,21 @@ impl DllEntries {
     /// # Errors
     /// [`StartError`] when the DLL refuses or its table is unusable.
     pub fn start(&self, resource_type: &str) -> Result<TableDll, StartError> {
+        self.start_with_versions(resource_type, CLRES_VERSION_V4_00, CLRES_VERSION_V4_00)
+    }
+
+    /// Starts a fresh instance of `resource_type`, offering versions [`min`, `max`].
+    ///
+    /// # Errors
+    /// [`StartError`] when the DLL refuses or its table is unusable.
+    pub fn start_with_versions(
+        &self,
+        resource_type: &str,
+        min: u32,
+        max: u32,
+    ) -> Result<TableDll, StartError> {
         let units: Vec<u16> = resource_type.encode_utf16().collect();
-        let answer = self.startup_raw(
-            Some(&units),
-            CLRES_VERSION_V4_00,
-            CLRES_VERSION_V4_00,
-            true,
-            true,
-        );
+        let answer = self.startup_raw(Some(&units), min, max, true, true);
         match answer.instance {
             Some(dll) => Ok(dll),
             None if answer.code == ErrorCode::ERROR_SUCCESS => {
