@@ -9,6 +9,7 @@ pub mod actions;
 pub mod bugs;
 pub mod config;
 pub mod properties;
+pub mod shortest;
 pub mod state;
 pub mod symmetry;
 
