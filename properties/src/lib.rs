@@ -5,3 +5,5 @@ pub mod model_side;
 pub mod replay;
 pub mod scenario;
 pub mod scenario_json;
+pub mod conformance;
+pub mod budget;
