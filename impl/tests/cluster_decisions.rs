@@ -151,3 +151,53 @@ fn i11_embedded_failure_while_queued_or_on_a_non_owner_is_ignored() {
     assert_eq!(h.ev(Input::EmbeddedFailure, "a"), []);
     assert_eq!(h.state("a"), S::Online);
 }
+
+#[test]
+fn i6_an_interrupted_rollback_pass_goes_on_after_its_inherited_call() {
+    let mut h = Builder::new(&["n1", "n2"])
+        .group("g1", "n1", vec![on("a"), on("b")])
+        .build();
+    h.move_group("g1", Some("n2"), M::empty());
+    // The first leg fails: rollback on S, whose OnlineV2 of `a` is pending.
+    assert_eq!(h.ev(Input::FailOffline, "a"), [h.on_call("n1", "a", E::ERROR_IO_PENDING)]);
+    // D dies: the move completes; the recovery inherits the rollback's call ...
+    assert_eq!(h.crash("n2"), [completed(0, E::ERROR_CLUSTER_NODE_DOWN)]);
+    // ... and, when it fails, goes on after `a` (no second try of `a`, D13).
+    assert_eq!(h.ev(Input::FailOnline, "a"), []);
+    assert_eq!((h.state("a"), h.state("b")), (S::Failed, S::Online));
+    assert!(!h.c.held(h.g("g1")));
+}
+
+#[test]
+fn r20_the_last_owner_starting_again_reopens_its_waiting_groups() {
+    let mut h = Builder::new(&["n1", "n2"])
+        .group("g1", "n1", vec![sync(on("a"))])
+        .build();
+    h.crash("n2");
+    h.crash("n1");
+    assert_eq!(h.owner("g1"), "n1");
+    assert_eq!(
+        h.start("n1"),
+        [h.open("n1", "a"), h.on_call("n1", "a", E::ERROR_SUCCESS)]
+    );
+    assert_eq!(h.state("a"), S::Online);
+    assert!(!h.c.held(h.g("g1")));
+}
+
+#[test]
+fn i15_d3_the_host_lock_view_is_what_open_reports() {
+    let mut h = Builder::new(&["n1", "n2"])
+        .group("g1", "n1", vec![sync(on("a"))])
+        .build();
+    h.ev(Input::Lock, "a");
+    assert!(h.c.locked(h.r("a")));
+    h.crash("n2");
+    h.crash("n1");
+    // Unlocked while no instance holds it: the host cannot hear it ...
+    h.ev(Input::Unlock, "a");
+    assert!(h.c.locked(h.r("a")));
+    // ... until an Open that reports no lock.
+    h.start("n2");
+    assert!(!h.c.locked(h.r("a")));
+    assert_eq!(h.owner("g1"), "n2");
+}
