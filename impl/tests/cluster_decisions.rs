@@ -159,7 +159,10 @@ fn i6_an_interrupted_rollback_pass_goes_on_after_its_inherited_call() {
         .build();
     h.move_group("g1", Some("n2"), M::empty());
     // The first leg fails: rollback on S, whose OnlineV2 of `a` is pending.
-    assert_eq!(h.ev(Input::FailOffline, "a"), [h.on_call("n1", "a", E::ERROR_IO_PENDING)]);
+    assert_eq!(
+        h.ev(Input::FailOffline, "a"),
+        [h.on_call("n1", "a", E::ERROR_IO_PENDING)]
+    );
     // D dies: the move completes; the recovery inherits the rollback's call ...
     assert_eq!(h.crash("n2"), [completed(0, E::ERROR_CLUSTER_NODE_DOWN)]);
     // ... and, when it fails, goes on after `a` (no second try of `a`, D13).
