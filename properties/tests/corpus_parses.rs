@@ -108,6 +108,18 @@ fn every_call_states_its_expected_return() {
 }
 
 #[test]
+fn every_file_is_named_after_a_rule() {
+    for f in corpus_files() {
+        let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+        let first = stem.split('-').next().unwrap_or_default();
+        let ok = first.len() > 1
+            && first.starts_with('r')
+            && first[1..].parse::<u32>().is_ok_and(|n| (1..=23).contains(&n));
+        assert!(ok, "{} is not named after the rule it covers first (r<N>-...)", f.display());
+    }
+}
+
+#[test]
 fn rule_names_are_matched_as_whole_words() {
     assert!(names_rule("r12 r17 spec example", "R12"));
     assert!(!names_rule("r12 r17 spec example", "R1"));
