@@ -52,7 +52,11 @@ fn every_scenario_parses() {
             errors.push(e.to_string());
         }
     }
-    assert!(errors.is_empty(), "malformed scenarios:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "malformed scenarios:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]
@@ -110,12 +114,22 @@ fn every_call_states_its_expected_return() {
 #[test]
 fn every_file_is_named_after_a_rule() {
     for f in corpus_files() {
-        let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+        let stem = f
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
         let first = stem.split('-').next().unwrap_or_default();
         let ok = first.len() > 1
             && first.starts_with('r')
-            && first[1..].parse::<u32>().is_ok_and(|n| (1..=23).contains(&n));
-        assert!(ok, "{} is not named after the rule it covers first (r<N>-...)", f.display());
+            && first[1..]
+                .parse::<u32>()
+                .is_ok_and(|n| (1..=23).contains(&n));
+        assert!(
+            ok,
+            "{} is not named after the rule it covers first (r<N>-...)",
+            f.display()
+        );
     }
 }
 
