@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use offline_v2::loader::{find_cdylib, LoadedDll};
 use offline_v2_properties::corpus::{load_all, scenario_files};
 use offline_v2_properties::impl_side::ImplSide;
+use offline_v2_properties::model_side::ModelSide;
 use offline_v2_properties::replay::{replay, ReplayReport, Side};
 use offline_v2_properties::scenario::Scenario;
 
@@ -47,6 +48,16 @@ struct ReplayArgs {
     /// Only print failures and the final line.
     #[arg(long, short)]
     quiet: bool,
+    /// Which sides to run: both (lockstep, the default), impl or model.
+    #[arg(long, value_enum, default_value_t = Sides::Both)]
+    sides: Sides,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Sides {
+    Both,
+    Impl,
+    Model,
 }
 
 fn main() -> ExitCode {
@@ -69,13 +80,17 @@ fn load_dll(path: Option<&PathBuf>) -> Result<LoadedDll, String> {
 }
 
 /// Replays one scenario on the implementation (through `dll`), returning its report.
-fn replay_one(scenario: &Scenario, dll: &LoadedDll) -> Result<ReplayReport, String> {
+fn replay_one(scenario: &Scenario, dll: &LoadedDll, which: Sides) -> Result<ReplayReport, String> {
     let dlls = dll
         .instances(scenario.nodes.len())
         .map_err(|e| e.to_string())?;
     let mut imp = ImplSide::new(scenario, dlls).map_err(|e| e.to_string())?;
-    let mut sides: [&mut dyn Side; 1] = [&mut imp];
-    Ok(replay(scenario, &mut sides))
+    let mut model = ModelSide::new(scenario);
+    Ok(match which {
+        Sides::Both => replay(scenario, &mut [&mut imp as &mut dyn Side, &mut model]),
+        Sides::Impl => replay(scenario, &mut [&mut imp as &mut dyn Side]),
+        Sides::Model => replay(scenario, &mut [&mut model as &mut dyn Side]),
+    })
 }
 
 fn cmd_replay(args: &ReplayArgs) -> ExitCode {
@@ -108,7 +123,7 @@ fn cmd_replay(args: &ReplayArgs) -> ExitCode {
     };
     let (mut passed, mut failed) = (0usize, 0usize);
     for s in &scenarios {
-        match replay_one(s, &dll) {
+        match replay_one(s, &dll, args.sides) {
             Ok(report) if report.passed() => {
                 passed += 1;
                 if !args.quiet {
