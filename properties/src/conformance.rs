@@ -79,14 +79,23 @@ pub fn step_of_action(s: &Scenario, action: &Action) -> Step {
     let resources: Vec<&str> = s.resource_names().collect();
     let r = |i: usize| resources.get(i).map_or("nope", |x| *x).to_owned();
     let rn = |i: Option<usize>| i.map_or_else(|| "nope".to_owned(), r);
-    let n = |i: u8| s.nodes.get(usize::from(i)).cloned().unwrap_or_else(|| "nope".into());
+    let n = |i: u8| {
+        s.nodes
+            .get(usize::from(i))
+            .cloned()
+            .unwrap_or_else(|| "nope".into())
+    };
     let g = |i: Option<usize>| {
         i.and_then(|i| s.groups.get(i))
             .map_or_else(|| "nope".to_owned(), |x| x.name.clone())
     };
     let call = |call: Call| Step::Call { call, expect: None };
     match *action {
-        Action::OfflineResource { resource, flags, reason } => call(Call::OfflineResource {
+        Action::OfflineResource {
+            resource,
+            flags,
+            reason,
+        } => call(Call::OfflineResource {
             resource: rn(resource),
             flags: OfflineResourceFlags::from_bits_retain(flags),
             reason: OfflineReason::ALL
@@ -94,7 +103,9 @@ pub fn step_of_action(s: &Scenario, action: &Action) -> Step {
                 .find(|x| x.value() == reason)
                 .unwrap_or_default(),
         }),
-        Action::OnlineResource { resource } => call(Call::OnlineResource { resource: rn(resource) }),
+        Action::OnlineResource { resource } => call(Call::OnlineResource {
+            resource: rn(resource),
+        }),
         Action::MoveGroup { group, dest, flags } => call(Call::MoveGroup {
             group: g(group),
             dest: match dest {
@@ -104,27 +115,34 @@ pub fn step_of_action(s: &Scenario, action: &Action) -> Step {
             },
             flags: MoveGroupFlags::from_bits_retain(flags),
         }),
-        Action::CancelGroupOperation { group, reserved } => {
-            call(Call::CancelGroupOperation { group: g(group), reserved })
-        }
-        Action::RawOfflineV2 { node, resid, dest, flags, inbuf_null, inbuf_size, reserved } => {
-            call(Call::RawOfflineV2 {
-                node: n(node),
-                resid: match resid {
-                    ResidArg::Held(i) => RawResidSpec::Resource(r(i)),
-                    ResidArg::Forged => RawResidSpec::Value(FORGED_RESID),
-                },
-                dest: match dest {
-                    DestArg::None => None,
-                    DestArg::Valid(d) => Some(n(d)),
-                    DestArg::Invalid => Some("bad_name".into()),
-                },
-                flags,
-                inbuf: if inbuf_null { None } else { Some(vec![0; 4]) },
-                inbuf_size,
-                reserved,
-            })
-        }
+        Action::CancelGroupOperation { group, reserved } => call(Call::CancelGroupOperation {
+            group: g(group),
+            reserved,
+        }),
+        Action::RawOfflineV2 {
+            node,
+            resid,
+            dest,
+            flags,
+            inbuf_null,
+            inbuf_size,
+            reserved,
+        } => call(Call::RawOfflineV2 {
+            node: n(node),
+            resid: match resid {
+                ResidArg::Held(i) => RawResidSpec::Resource(r(i)),
+                ResidArg::Forged => RawResidSpec::Value(FORGED_RESID),
+            },
+            dest: match dest {
+                DestArg::None => None,
+                DestArg::Valid(d) => Some(n(d)),
+                DestArg::Invalid => Some("bad_name".into()),
+            },
+            flags,
+            inbuf: if inbuf_null { None } else { Some(vec![0; 4]) },
+            inbuf_size,
+            reserved,
+        }),
         Action::CompleteOffline(i) => Step::Event(Event::CompleteOffline(r(i))),
         Action::FailOffline(i) => Step::Event(Event::FailOffline(r(i))),
         Action::CompleteOnline(i) => Step::Event(Event::CompleteOnline(r(i))),
@@ -156,11 +174,16 @@ pub fn lockstep(
 ) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
     let mut scenario = setup.clone();
     scenario.steps = steps.to_vec();
-    let dlls = dll.instances(setup.nodes.len()).map_err(|e| e.to_string())?;
+    let dlls = dll
+        .instances(setup.nodes.len())
+        .map_err(|e| e.to_string())?;
     let mut imp = ImplSide::new(&scenario, dlls).map_err(|e| e.to_string())?;
     tweak(&mut imp);
     let mut model = ModelSide::new(&scenario);
-    let mut recorder = Recorder { inner: &mut model, log: Vec::new() };
+    let mut recorder = Recorder {
+        inner: &mut model,
+        log: Vec::new(),
+    };
     let report = replay(&scenario, &mut [&mut imp as &mut dyn Side, &mut recorder]);
     Ok((report, recorder.log))
 }
@@ -228,13 +251,24 @@ pub fn regression(setup: &Scenario, name: &str, steps: &[Step]) -> Scenario {
         for o in &observed {
             match *o {
                 Obs::Returned { op: Some(op), .. } => op_steps.push((op, index)),
-                Obs::Call { node: n, entry, resource, dest, flags, result } => {
+                Obs::Call {
+                    node: n,
+                    entry,
+                    resource,
+                    dest,
+                    flags,
+                    result,
+                } => {
                     if let Some(entry) = entry.listed() {
                         calls.push(ExpectedCall {
                             node: node(n),
                             entry,
                             resource: res(resource),
-                            dest: if entry == CallEntry::OfflineV2 { dest.map(node) } else { None },
+                            dest: if entry == CallEntry::OfflineV2 {
+                                dest.map(node)
+                            } else {
+                                None
+                            },
                             flags: if entry == CallEntry::OfflineV2 {
                                 OfflineFlags::from_bits_retain(flags)
                             } else {
@@ -246,7 +280,10 @@ pub fn regression(setup: &Scenario, name: &str, steps: &[Step]) -> Scenario {
                 }
                 Obs::Completed { op, result } => {
                     if let Some((_, step)) = op_steps.iter().find(|(o, _)| *o == op) {
-                        completions.push(ExpectedCompletion { step: *step, result: ErrorCode(result) });
+                        completions.push(ExpectedCompletion {
+                            step: *step,
+                            result: ErrorCode(result),
+                        });
                     }
                 }
                 _ => {}
@@ -285,7 +322,13 @@ pub fn write_scenario(dir: &Path, scenario: &Scenario) -> std::io::Result<PathBu
     let slug: String = scenario
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     let path = dir.join(format!("{slug}.json"));
     std::fs::write(&path, crate::scenario_json::to_text(scenario))?;
@@ -321,7 +364,12 @@ pub fn fixtures() -> Vec<Scenario> {
             GroupSetup {
                 name: "g1".into(),
                 owner: 0,
-                resources: vec![res("vm1", Persist::Online, WorkMode::Pending, WorkMode::Pending)],
+                resources: vec![res(
+                    "vm1",
+                    Persist::Online,
+                    WorkMode::Pending,
+                    WorkMode::Pending,
+                )],
             },
             GroupSetup {
                 name: "g2".into(),
@@ -335,7 +383,10 @@ pub fn fixtures() -> Vec<Scenario> {
         pending_timeout: 5,
         retry_interval: 2,
     };
-    vec![scenario_of_setup(&a, "two-nodes"), scenario_of_setup(&b, "three-nodes")]
+    vec![
+        scenario_of_setup(&a, "two-nodes"),
+        scenario_of_setup(&b, "three-nodes"),
+    ]
 }
 
 /// A proptest strategy of one step over the declared names of `s`, weighted so operations make
@@ -438,7 +489,9 @@ impl Coverage {
                 Call::OfflineResource { flags, .. } => ("offline_resource", flags.bits()),
                 Call::OnlineResource { .. } => ("online_resource", 0),
                 Call::MoveGroup { flags, .. } => ("move_group", flags.bits()),
-                Call::CancelGroupOperation { reserved, .. } => ("cancel_group_operation", *reserved),
+                Call::CancelGroupOperation { reserved, .. } => {
+                    ("cancel_group_operation", *reserved)
+                }
                 Call::RawOfflineV2 { flags, .. } => ("raw_offline_v2", *flags),
             },
             Step::Event(e) => (event_kind(e), 0),
@@ -461,15 +514,26 @@ impl Coverage {
                     })
                     .collect();
                 if codes.is_empty() {
-                    if observed.is_empty() { "nothing".into() } else { "calls".into() }
+                    if observed.is_empty() {
+                        "nothing".into()
+                    } else {
+                        "calls".into()
+                    }
                 } else {
                     codes.into_iter().collect::<Vec<_>>().join("+")
                 }
             }
         };
-        self.triples.insert(format!("{kind} {flags:#x} → {outcome}"));
+        self.triples
+            .insert(format!("{kind} {flags:#x} → {outcome}"));
         for o in observed {
-            if let Obs::Call { entry: crate::replay::ObsEntry::OfflineV2, flags, result: Some(r), .. } = o {
+            if let Obs::Call {
+                entry: crate::replay::ObsEntry::OfflineV2,
+                flags,
+                result: Some(r),
+                ..
+            } = o
+            {
                 self.offline_flags.insert((*flags, *r));
             }
         }
@@ -478,7 +542,8 @@ impl Coverage {
     /// Merges another coverage into this one.
     pub fn merge(&mut self, other: &Coverage) {
         self.triples.extend(other.triples.iter().cloned());
-        self.offline_flags.extend(other.offline_flags.iter().copied());
+        self.offline_flags
+            .extend(other.offline_flags.iter().copied());
     }
 }
 

@@ -33,7 +33,8 @@ fn random_lockstep_runs_agree_and_failures_become_regressions() {
             if Instant::now() > deadline {
                 return Ok(());
             }
-            let (report, _) = lockstep(&setup, &steps, &dll, &|_| {}).map_err(TestCaseError::fail)?;
+            let (report, _) =
+                lockstep(&setup, &steps, &dll, &|_| {}).map_err(TestCaseError::fail)?;
             if report.passed() {
                 Ok(())
             } else {
@@ -75,7 +76,11 @@ fn every_model_path_up_to_the_depth_replays_on_the_implementation() {
         assert!(
             report.passed(),
             "model path {path:?} diverged:\n{}",
-            report.failures.iter().map(ToString::to_string).collect::<String>()
+            report
+                .failures
+                .iter()
+                .map(ToString::to_string)
+                .collect::<String>()
         );
         for (step, observed) in steps.iter().zip(&model_log) {
             coverage.record(step, observed);
