@@ -599,3 +599,118 @@ pub fn reachable_coverage(cfg: &ModelConfig, setup: &Scenario) -> (Coverage, usi
 pub fn state_names() -> Vec<&'static str> {
     ResourceState::ALL.iter().map(|s| s.name()).collect()
 }
+
+/// The outcome of a random lockstep run over one fixture.
+#[derive(Debug, Clone)]
+pub struct RandomOutcome {
+    /// The fixture's name.
+    pub fixture: String,
+    /// Cases run (until the budget, the deadline or the first failure).
+    pub cases: u32,
+    /// Lockstep steps applied in all cases.
+    pub steps: u64,
+    /// The shrunk failing steps and the reason, if a case diverged.
+    pub failure: Option<(Vec<Step>, String)>,
+}
+
+/// Random lockstep runs on `setup`: `cases` sequences of up to `max_len` steps (shrunk on
+/// failure), stopping at `deadline`. `tweak` adjusts each fresh implementation (seeded bugs).
+pub fn run_random(
+    setup: &Scenario,
+    dll: &LoadedDll,
+    cases: u32,
+    max_len: usize,
+    deadline: std::time::Instant,
+    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+) -> RandomOutcome {
+    use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+    use std::cell::Cell;
+    let ran = Cell::new(0u32);
+    let steps_run = Cell::new(0u64);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&steps_strategy(setup, max_len), |steps| {
+        if std::time::Instant::now() > deadline {
+            return Ok(());
+        }
+        ran.set(ran.get() + 1);
+        steps_run.set(steps_run.get() + steps.len() as u64);
+        let (report, _) = lockstep(setup, &steps, dll, tweak).map_err(TestCaseError::fail)?;
+        match report.failures.first() {
+            None => Ok(()),
+            Some(f) => Err(TestCaseError::fail(f.to_string())),
+        }
+    });
+    RandomOutcome {
+        fixture: setup.name.clone(),
+        cases: ran.get(),
+        steps: steps_run.get(),
+        failure: match result {
+            Err(TestError::Fail(reason, steps)) => Some((steps, reason.to_string())),
+            Err(TestError::Abort(reason)) => Some((Vec::new(), reason.to_string())),
+            Ok(()) => None,
+        },
+    }
+}
+
+/// The outcome of exhaustive model-guided replay.
+#[derive(Debug, Clone, Default)]
+pub struct ExhaustiveOutcome {
+    /// Paths enumerated.
+    pub paths: usize,
+    /// Paths replayed before the deadline.
+    pub replayed: usize,
+    /// Steps applied.
+    pub steps: u64,
+    /// Depth.
+    pub depth: usize,
+    /// What the replays exercised.
+    pub coverage: Coverage,
+    /// The first diverging path and the report text.
+    pub failure: Option<(Vec<Step>, String)>,
+}
+
+/// Replays every model path of `cfg` up to `depth` on the implementation in lockstep, until
+/// `deadline`; stops at the first divergence.
+pub fn run_exhaustive(
+    cfg: &ModelConfig,
+    setup: &Scenario,
+    dll: &LoadedDll,
+    depth: usize,
+    deadline: std::time::Instant,
+    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+) -> ExhaustiveOutcome {
+    let paths = model_paths(cfg, depth);
+    let mut out = ExhaustiveOutcome {
+        paths: paths.len(),
+        depth,
+        ..ExhaustiveOutcome::default()
+    };
+    for path in &paths {
+        if std::time::Instant::now() > deadline {
+            break;
+        }
+        let steps: Vec<Step> = path.iter().map(|a| step_of_action(setup, a)).collect();
+        out.replayed += 1;
+        out.steps += steps.len() as u64;
+        match lockstep(setup, &steps, dll, tweak) {
+            Ok((report, model_log)) => {
+                for (step, observed) in steps.iter().zip(&model_log) {
+                    out.coverage.record(step, observed);
+                }
+                if let Some(f) = report.failures.first() {
+                    out.failure = Some((steps, f.to_string()));
+                    break;
+                }
+            }
+            Err(e) => {
+                out.failure = Some((steps, e));
+                break;
+            }
+        }
+    }
+    out
+}

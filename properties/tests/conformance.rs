@@ -10,10 +10,9 @@ use offline_v2::loader::LoadedDll;
 use offline_v2_model::config::ModelConfig;
 use offline_v2_properties::budget;
 use offline_v2_properties::conformance::{
-    fixtures, lockstep, model_paths, reachable_coverage, regression, scenario_of_setup,
-    step_of_action, steps_strategy, write_scenario, Coverage,
+    fixtures, reachable_coverage, regression, run_exhaustive, run_random, scenario_of_setup,
+    write_scenario,
 };
-use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 
 fn dll() -> LoadedDll {
     LoadedDll::open_built().expect("the reference cdylib is built")
@@ -24,24 +23,12 @@ fn random_lockstep_runs_agree_and_failures_become_regressions() {
     let dll = dll();
     let deadline = Instant::now() + budget::seconds();
     for setup in fixtures() {
-        let mut runner = TestRunner::new(Config {
-            cases: budget::cases(),
-            failure_persistence: None,
-            ..Config::default()
-        });
-        let result = runner.run(&steps_strategy(&setup, 24), |steps| {
-            if Instant::now() > deadline {
-                return Ok(());
-            }
-            let (report, _) =
-                lockstep(&setup, &steps, &dll, &|_| {}).map_err(TestCaseError::fail)?;
-            if report.passed() {
-                Ok(())
-            } else {
-                Err(TestCaseError::fail(report.failures[0].to_string()))
-            }
-        });
-        if let Err(TestError::Fail(reason, steps)) = result {
+        let outcome = run_random(&setup, &dll, budget::cases(), 24, deadline, &|_| {});
+        println!(
+            "conformance {}: {} cases, {} lockstep steps",
+            outcome.fixture, outcome.cases, outcome.steps
+        );
+        if let Some((steps, reason)) = outcome.failure {
             let name = format!("conformance-{}-{}-steps", setup.name, steps.len());
             let scenario = regression(&setup, &name, &steps);
             let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("regressions");
@@ -53,6 +40,7 @@ fn random_lockstep_runs_agree_and_failures_become_regressions() {
                 path.display()
             );
         }
+        assert!(outcome.cases > 0, "no case ran within the time budget");
     }
 }
 
@@ -61,42 +49,37 @@ fn every_model_path_up_to_the_depth_replays_on_the_implementation() {
     let dll = dll();
     let cfg = ModelConfig::default();
     let setup = scenario_of_setup(&cfg.setup, "model-default");
-    let depth = budget::depth();
     let started = Instant::now();
-    let deadline = started + budget::seconds();
-    let paths = model_paths(&cfg, depth);
-    let mut coverage = Coverage::default();
-    let mut replayed = 0usize;
-    for path in &paths {
-        if Instant::now() > deadline {
-            break;
-        }
-        let steps: Vec<_> = path.iter().map(|a| step_of_action(&setup, a)).collect();
-        let (report, model_log) = lockstep(&setup, &steps, &dll, &|_| {}).expect("set-up");
-        assert!(
-            report.passed(),
-            "model path {path:?} diverged:\n{}",
-            report
-                .failures
-                .iter()
-                .map(ToString::to_string)
-                .collect::<String>()
-        );
-        for (step, observed) in steps.iter().zip(&model_log) {
-            coverage.record(step, observed);
-        }
-        replayed += 1;
+    let outcome = run_exhaustive(
+        &cfg,
+        &setup,
+        &dll,
+        budget::depth(),
+        started + budget::seconds(),
+        &|_| {},
+    );
+    if let Some((steps, reason)) = &outcome.failure {
+        panic!("model path {steps:?} diverged:\n{reason}");
     }
     let (reachable, states) = reachable_coverage(&cfg, &setup);
-    let exercised = coverage.triples.intersection(&reachable.triples).count();
+    let exercised = outcome
+        .coverage
+        .triples
+        .intersection(&reachable.triples)
+        .count();
     let pct = 100.0 * exercised as f64 / reachable.triples.len().max(1) as f64;
     println!(
-        "conformance: {replayed} of {} model paths of depth {depth} replayed in {:.1}s; \
+        "conformance: {} of {} model paths of depth {} replayed in {:.1}s; \
          transition coverage {exercised}/{} = {pct:.1}% of the triples reachable in {states} model states",
-        paths.len(),
+        outcome.replayed,
+        outcome.paths,
+        outcome.depth,
         started.elapsed().as_secs_f64(),
         reachable.triples.len()
     );
-    assert!(replayed > 0, "no path replayed within the time budget");
+    assert!(
+        outcome.replayed > 0,
+        "no path replayed within the time budget"
+    );
     assert!(exercised > 0);
 }
