@@ -188,6 +188,30 @@ pub fn lockstep(
     Ok((report, recorder.log))
 }
 
+/// [`lockstep`], with a panic of the implementation (a failed debug invariant, e.g. R10 or
+/// R14 in `Cluster`) reported as an error text instead of unwinding.
+///
+/// # Errors
+/// As [`lockstep`], or `the implementation panicked: <message>`.
+pub fn lockstep_guarded(
+    setup: &Scenario,
+    steps: &[Step],
+    dll: &LoadedDll,
+    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lockstep(setup, steps, dll, tweak)
+    }))
+    .unwrap_or_else(|panic| {
+        let text = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default();
+        Err(format!("the implementation panicked: {text}"))
+    })
+}
+
 /// A side that records what the wrapped side produced, step by step.
 struct Recorder<'a> {
     inner: &'a mut dyn Side,
@@ -611,6 +635,8 @@ pub struct RandomOutcome {
     pub steps: u64,
     /// The shrunk failing steps and the reason, if a case diverged.
     pub failure: Option<(Vec<Step>, String)>,
+    /// The 1-based number of the first failing case (before shrinking), if any.
+    pub caught_at: Option<u32>,
 }
 
 /// Random lockstep runs on `setup`: `cases` sequences of up to `max_len` steps (shrunk on
@@ -627,6 +653,7 @@ pub fn run_random(
     use std::cell::Cell;
     let ran = Cell::new(0u32);
     let steps_run = Cell::new(0u64);
+    let caught_at = Cell::new(None::<u32>);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -638,11 +665,17 @@ pub fn run_random(
         }
         ran.set(ran.get() + 1);
         steps_run.set(steps_run.get() + steps.len() as u64);
-        let (report, _) = lockstep(setup, &steps, dll, tweak).map_err(TestCaseError::fail)?;
-        match report.failures.first() {
-            None => Ok(()),
-            Some(f) => Err(TestCaseError::fail(f.to_string())),
+        let this_case = ran.get();
+        let result = lockstep_guarded(setup, &steps, dll, tweak)
+            .map_err(TestCaseError::fail)
+            .and_then(|(report, _)| match report.failures.first() {
+                None => Ok(()),
+                Some(f) => Err(TestCaseError::fail(f.to_string())),
+            });
+        if result.is_err() && caught_at.get().is_none() {
+            caught_at.set(Some(this_case));
         }
+        result
     });
     RandomOutcome {
         fixture: setup.name.clone(),
@@ -653,6 +686,7 @@ pub fn run_random(
             Err(TestError::Abort(reason)) => Some((Vec::new(), reason.to_string())),
             Ok(()) => None,
         },
+        caught_at: caught_at.get(),
     }
 }
 
@@ -696,7 +730,7 @@ pub fn run_exhaustive(
         let steps: Vec<Step> = path.iter().map(|a| step_of_action(setup, a)).collect();
         out.replayed += 1;
         out.steps += steps.len() as u64;
-        match lockstep(setup, &steps, dll, tweak) {
+        match lockstep_guarded(setup, &steps, dll, tweak) {
             Ok((report, model_log)) => {
                 for (step, observed) in steps.iter().zip(&model_log) {
                     out.coverage.record(step, observed);
