@@ -167,7 +167,7 @@ fn monotone_in_queue(f: FlagFn, c: Ctx) -> TestResult {
 fn broken_flaky(c: OfflineContext) -> OfflineFlags {
     static CALLS: AtomicU32 = AtomicU32::new(0);
     let flags = offline_flags(c);
-    if CALLS.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+    if CALLS.fetch_add(1, Ordering::Relaxed) & 1 == 0 {
         flags
     } else {
         flags ^ IGN
