@@ -477,8 +477,8 @@ pub fn model_paths(cfg: &ModelConfig, depth: usize) -> Vec<Vec<Action>> {
 pub struct Coverage {
     /// `kind flags → outcome` texts.
     pub triples: BTreeSet<String>,
-    /// (OfflineV2 flag bits, answer) pairs the host sent.
-    pub offline_flags: BTreeSet<(u32, u32)>,
+    /// Every OfflineV2 call (host and raw) by (flag bits, answer), with its count.
+    pub offline_flags: std::collections::BTreeMap<(u32, u32), u64>,
 }
 
 impl Coverage {
@@ -527,14 +527,24 @@ impl Coverage {
         self.triples
             .insert(format!("{kind} {flags:#x} → {outcome}"));
         for o in observed {
-            if let Obs::Call {
-                entry: crate::replay::ObsEntry::OfflineV2,
-                flags,
-                result: Some(r),
-                ..
-            } = o
-            {
-                self.offline_flags.insert((*flags, *r));
+            match (step, o) {
+                (
+                    _,
+                    Obs::Call {
+                        entry: crate::replay::ObsEntry::OfflineV2,
+                        flags,
+                        result: Some(r),
+                        ..
+                    },
+                ) => *self.offline_flags.entry((*flags, *r)).or_default() += 1,
+                (
+                    Step::Call {
+                        call: Call::RawOfflineV2 { flags, .. },
+                        ..
+                    },
+                    Obs::Returned { code, .. },
+                ) => *self.offline_flags.entry((*flags, *code)).or_default() += 1,
+                _ => {}
             }
         }
     }
@@ -542,8 +552,9 @@ impl Coverage {
     /// Merges another coverage into this one.
     pub fn merge(&mut self, other: &Coverage) {
         self.triples.extend(other.triples.iter().cloned());
-        self.offline_flags
-            .extend(other.offline_flags.iter().copied());
+        for (k, n) in &other.offline_flags {
+            *self.offline_flags.entry(*k).or_default() += n;
+        }
     }
 }
 
@@ -611,6 +622,8 @@ pub struct RandomOutcome {
     pub steps: u64,
     /// The shrunk failing steps and the reason, if a case diverged.
     pub failure: Option<(Vec<Step>, String)>,
+    /// What the cases exercised.
+    pub coverage: Coverage,
 }
 
 /// Random lockstep runs on `setup`: `cases` sequences of up to `max_len` steps (shrunk on
@@ -626,6 +639,7 @@ pub fn run_random(
     use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
     use std::cell::Cell;
     let ran = Cell::new(0u32);
+    let coverage = std::cell::RefCell::new(Coverage::default());
     let steps_run = Cell::new(0u64);
     let mut runner = TestRunner::new(Config {
         cases,
@@ -638,7 +652,14 @@ pub fn run_random(
         }
         ran.set(ran.get() + 1);
         steps_run.set(steps_run.get() + steps.len() as u64);
-        let (report, _) = lockstep(setup, &steps, dll, tweak).map_err(TestCaseError::fail)?;
+        let (report, model_log) =
+            lockstep(setup, &steps, dll, tweak).map_err(TestCaseError::fail)?;
+        {
+            let mut cov = coverage.borrow_mut();
+            for (step, observed) in steps.iter().zip(&model_log) {
+                cov.record(step, observed);
+            }
+        }
         match report.failures.first() {
             None => Ok(()),
             Some(f) => Err(TestCaseError::fail(f.to_string())),
@@ -653,6 +674,7 @@ pub fn run_random(
             Err(TestError::Abort(reason)) => Some((Vec::new(), reason.to_string())),
             Ok(()) => None,
         },
+        coverage: coverage.into_inner(),
     }
 }
 
