@@ -329,7 +329,11 @@ fn cmd_check(args: &CheckArgs) -> ExitCode {
         progress: !args.json,
     });
     if args.json {
-        let v = model_check::report_json("check", &model_check::describe(&cfg), &[result.clone()]);
+        let v = model_check::report_json(
+            "check",
+            &model_check::describe(&cfg),
+            std::slice::from_ref(&result),
+        );
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         println!("configuration: {}", model_check::describe(&cfg));
@@ -620,8 +624,8 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
     } else {
         println!();
         println!(
-            "{:<38} {:<6} {:>8}  {}",
-            "what ran", "result", "seconds", "how much / what failed"
+            "{:<38} {:<6} {:>8}  how much / what failed",
+            "what ran", "result", "seconds"
         );
         for r in &rows {
             println!(
