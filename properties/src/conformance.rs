@@ -506,8 +506,8 @@ pub fn model_paths(cfg: &ModelConfig, depth: usize) -> Vec<Vec<Action>> {
 pub struct Coverage {
     /// `kind flags → outcome` texts.
     pub triples: BTreeSet<String>,
-    /// (OfflineV2 flag bits, answer) pairs the host sent.
-    pub offline_flags: BTreeSet<(u32, u32)>,
+    /// Every OfflineV2 call (host and raw) by (flag bits, answer), with its count.
+    pub offline_flags: std::collections::BTreeMap<(u32, u32), u64>,
 }
 
 impl Coverage {
@@ -556,14 +556,24 @@ impl Coverage {
         self.triples
             .insert(format!("{kind} {flags:#x} → {outcome}"));
         for o in observed {
-            if let Obs::Call {
-                entry: crate::replay::ObsEntry::OfflineV2,
-                flags,
-                result: Some(r),
-                ..
-            } = o
-            {
-                self.offline_flags.insert((*flags, *r));
+            match (step, o) {
+                (
+                    _,
+                    Obs::Call {
+                        entry: crate::replay::ObsEntry::OfflineV2,
+                        flags,
+                        result: Some(r),
+                        ..
+                    },
+                ) => *self.offline_flags.entry((*flags, *r)).or_default() += 1,
+                (
+                    Step::Call {
+                        call: Call::RawOfflineV2 { flags, .. },
+                        ..
+                    },
+                    Obs::Returned { code, .. },
+                ) => *self.offline_flags.entry((*flags, *code)).or_default() += 1,
+                _ => {}
             }
         }
     }
@@ -571,8 +581,9 @@ impl Coverage {
     /// Merges another coverage into this one.
     pub fn merge(&mut self, other: &Coverage) {
         self.triples.extend(other.triples.iter().cloned());
-        self.offline_flags
-            .extend(other.offline_flags.iter().copied());
+        for (k, n) in &other.offline_flags {
+            *self.offline_flags.entry(*k).or_default() += n;
+        }
     }
 }
 
@@ -642,6 +653,8 @@ pub struct RandomOutcome {
     pub failure: Option<(Vec<Step>, String)>,
     /// The 1-based number of the first failing case (before shrinking), if any.
     pub caught_at: Option<u32>,
+    /// What the cases exercised.
+    pub coverage: Coverage,
 }
 
 /// Random lockstep runs on `setup`: `cases` sequences of up to `max_len` steps (shrunk on
@@ -657,6 +670,7 @@ pub fn run_random(
     use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
     use std::cell::Cell;
     let ran = Cell::new(0u32);
+    let coverage = std::cell::RefCell::new(Coverage::default());
     let steps_run = Cell::new(0u64);
     let caught_at = Cell::new(None::<u32>);
     let mut runner = TestRunner::new(Config {
@@ -673,9 +687,15 @@ pub fn run_random(
         let this_case = ran.get();
         let result = lockstep_guarded(setup, &steps, dll, tweak)
             .map_err(TestCaseError::fail)
-            .and_then(|(report, _)| match report.failures.first() {
-                None => Ok(()),
-                Some(f) => Err(TestCaseError::fail(f.to_string())),
+            .and_then(|(report, model_log)| {
+                let mut cov = coverage.borrow_mut();
+                for (step, observed) in steps.iter().zip(&model_log) {
+                    cov.record(step, observed);
+                }
+                match report.failures.first() {
+                    None => Ok(()),
+                    Some(f) => Err(TestCaseError::fail(f.to_string())),
+                }
             });
         if result.is_err() && caught_at.get().is_none() {
             caught_at.set(Some(this_case));
@@ -692,6 +712,7 @@ pub fn run_random(
             Ok(()) => None,
         },
         caught_at: caught_at.get(),
+        coverage: coverage.into_inner(),
     }
 }
 

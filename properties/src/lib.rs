@@ -3,6 +3,7 @@ pub mod budget;
 pub mod conformance;
 pub mod corpus;
 pub mod impl_side;
+pub mod model_check;
 pub mod model_side;
 pub mod replay;
 pub mod scenario;
