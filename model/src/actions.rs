@@ -218,7 +218,7 @@ pub fn initial_state(cfg: &ModelConfig) -> State {
         links_down: Vec::new(),
         now: 0,
         ops: Vec::new(),
-        last_offline: vec![None; n],
+        last_offline: vec![vec![None; shape.len()]; n],
         intent: su
             .groups
             .iter()
@@ -498,7 +498,7 @@ impl Cx<'_> {
             flags,
             result: code,
         });
-        self.s.last_offline[idx(node)] = Some(OfflineRec {
+        self.s.last_offline[idx(node)][g] = Some(OfflineRec {
             res: r,
             flags,
             dest,

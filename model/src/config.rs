@@ -296,8 +296,13 @@ impl ModelConfig {
         };
         bounds.move_flags = vec![move_flags::RTS | move_flags::QUEUE, move_flags::IGNORE];
         bounds.offline_flags = vec![0, offline_flags::DNU];
+        let mut setup = Setup::uniform(3, 2, 1);
+        // Both groups start on n1 so that they are interchangeable (M5).
+        for g in &mut setup.groups {
+            g.owner = 0;
+        }
         Self {
-            setup: Setup::uniform(3, 2, 1),
+            setup,
             bounds,
             bug: Bug::None,
             witnesses: true,

@@ -81,7 +81,13 @@ fn spec_example_return_to_source() {
             Action::CompleteOnline(0),
         ],
     );
-    assert_eq!(obs[0], Observation::Returned { code: ERROR_IO_PENDING, op: Some(0) });
+    assert_eq!(
+        obs[0],
+        Observation::Returned {
+            code: ERROR_IO_PENDING,
+            op: Some(0)
+        }
+    );
     assert_eq!(s.owner(0), 0);
     assert_eq!(s.resource_state(&cfg, 0), Some(RState::Online));
     assert_eq!(s.persistent(&cfg, 0), Some(Persist::Online));
@@ -90,7 +96,12 @@ fn spec_example_return_to_source() {
         vec![
             (0, Entry::OfflineV2, Some(1), oflags::RTS | oflags::DNU),
             (1, Entry::OnlineV2, None, 0),
-            (1, Entry::OfflineV2, Some(0), oflags::RETURNING | oflags::DNU),
+            (
+                1,
+                Entry::OfflineV2,
+                Some(0),
+                oflags::RETURNING | oflags::DNU
+            ),
             (0, Entry::OnlineV2, None, 0),
         ]
     );
@@ -236,7 +247,13 @@ fn raw_call_changes_dll_only() {
         reserved: 0,
     };
     let (s, obs) = run(&cfg, &[raw]);
-    assert_eq!(obs, vec![Observation::Returned { code: ERROR_IO_PENDING, op: None }]);
+    assert_eq!(
+        obs,
+        vec![Observation::Returned {
+            code: ERROR_IO_PENDING,
+            op: None
+        }]
+    );
     assert_eq!(s.resource_state(&cfg, 0), Some(RState::Online));
     let (s, obs) = run(
         &cfg,
