@@ -24,3 +24,37 @@ fn default_configuration_bfs() {
     checker.assert_properties();
     assert_eq!(checker.unique_state_count(), DEFAULT_UNIQUE);
 }
+
+/// The bound K of the bounded-response property (M3) has a margin: the largest number of fair
+/// steps any reachable state of the default configuration needs is printed and must stay well
+/// below K.
+#[test]
+fn bounded_response_margin() {
+    use offline_v2_model::properties::fair_steps_to_quiescence;
+    use offline_v2_model::{initial_state, step, State};
+    use std::collections::{HashSet, VecDeque};
+    let cfg = ModelConfig::default();
+    let init = initial_state(&cfg);
+    let mut seen: HashSet<State> = HashSet::from([init.clone()]);
+    let mut queue = VecDeque::from([init]);
+    let mut worst = 0;
+    let mut actions = Vec::new();
+    while let Some(s) = queue.pop_front() {
+        let k = fair_steps_to_quiescence(&cfg, &s).unwrap_or(usize::MAX);
+        worst = worst.max(k);
+        actions.clear();
+        cfg.actions(&s, &mut actions);
+        for a in &actions {
+            let t = step(&cfg, &s, a).0;
+            if seen.insert(t.clone()) {
+                queue.push_back(t);
+            }
+        }
+    }
+    println!(
+        "bounded response: worst {worst} fair steps over {} states, K = {}",
+        seen.len(),
+        cfg.response_bound()
+    );
+    assert!(worst * 2 <= cfg.response_bound());
+}
