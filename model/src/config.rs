@@ -217,6 +217,17 @@ impl Setup {
     }
 }
 
+impl Bounds {
+    /// The same bounds but trying every allowed client flag combination: the 8 of
+    /// OfflineResourceEx and the 16 of MoveGroupEx without FAILBACK.
+    #[must_use]
+    pub fn every_flag_combination(mut self) -> Self {
+        self.offline_flags = (0..8).collect();
+        self.move_flags = (0..16).collect();
+        self
+    }
+}
+
 impl Default for Bounds {
     fn default() -> Self {
         Self {

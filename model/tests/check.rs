@@ -58,3 +58,21 @@ fn bounded_response_margin() {
     );
     assert!(worst * 2 <= cfg.response_bound());
 }
+
+/// The default set-up and budgets with every allowed client flag combination (8 offline,
+/// 16 move), BFS.
+#[test]
+fn every_flag_combination_bfs() {
+    let mut cfg = ModelConfig::default();
+    cfg.bounds = cfg.bounds.clone().every_flag_combination();
+    let t = Instant::now();
+    let checker = cfg.checker().spawn_bfs().join();
+    println!(
+        "every flag combination BFS: states={}, unique={}, depth={}, sec={:.2}",
+        checker.state_count(),
+        checker.unique_state_count(),
+        checker.max_depth(),
+        t.elapsed().as_secs_f64()
+    );
+    checker.assert_properties();
+}
