@@ -258,6 +258,45 @@ impl Default for Bounds {
 }
 
 impl ModelConfig {
+    /// The largest configuration the brief allows (4 nodes, 3 groups × 3 resources, 4 calls,
+    /// 3 faults, every flag combination and fault): far too big to exhaust; for seeded
+    /// simulation.
+    #[must_use]
+    pub fn maximal() -> Self {
+        let bounds = Bounds {
+            calls: 4,
+            faults: 3,
+            null_dest: true,
+            raw_calls: true,
+            faults_enabled: Faults::all(),
+            max_time: 6,
+            ..Bounds::default()
+        }
+        .every_flag_combination();
+        Self {
+            setup: Setup::uniform(4, 3, 3),
+            bounds,
+            bug: Bug::None,
+            witnesses: true,
+        }
+    }
+
+    /// The default bounds on a mixed set-up: 2 nodes, 1 group of 2 resources, the first
+    /// persistent Online with pending work, the second persistent Offline with synchronous
+    /// work (covers R7 `sync`, and rollbacks/recoveries whose target is Offline).
+    #[must_use]
+    pub fn mixed() -> Self {
+        let mut setup = Setup::uniform(2, 1, 2);
+        let r = &mut setup.groups[0].resources[1];
+        r.persistent = Persist::Offline;
+        r.offline = WorkMode::Sync;
+        r.online = WorkMode::Sync;
+        Self {
+            setup,
+            ..Self::default()
+        }
+    }
+
     /// A middle configuration (3 nodes, 2 groups of 1 resource, 2 calls, 1 fault, every fault
     /// kind): 317 k unique states with DFS + symmetry, seconds in release — for timing runs.
     #[must_use]

@@ -76,3 +76,18 @@ fn every_flag_combination_bfs() {
     );
     checker.assert_properties();
 }
+
+/// The mixed set-up (a persistent-Offline resource with synchronous work), BFS.
+#[test]
+fn mixed_configuration_bfs() {
+    let t = Instant::now();
+    let checker = ModelConfig::mixed().checker().spawn_bfs().join();
+    println!(
+        "mixed BFS: states={}, unique={}, depth={}, sec={:.2}",
+        checker.state_count(),
+        checker.unique_state_count(),
+        checker.max_depth(),
+        t.elapsed().as_secs_f64()
+    );
+    checker.assert_properties();
+}
