@@ -218,7 +218,7 @@ pub fn initial_state(cfg: &ModelConfig) -> State {
         links_down: Vec::new(),
         now: 0,
         ops: Vec::new(),
-        last_offline: vec![None; n],
+        last_offline: vec![vec![None; shape.len()]; n],
         intent: su
             .groups
             .iter()
@@ -498,7 +498,7 @@ impl Cx<'_> {
             flags,
             result: code,
         });
-        self.s.last_offline[idx(node)] = Some(OfflineRec {
+        self.s.last_offline[idx(node)][g] = Some(OfflineRec {
             res: r,
             flags,
             dest,
@@ -1158,17 +1158,24 @@ impl Cx<'_> {
         for g in self.s.dll[ni].res.iter_mut() {
             g.iter_mut().for_each(|x| *x = None); // the instance is reset
         }
-        for g in 0..self.s.groups.len() {
+        let affected: Vec<usize> = (0..self.s.groups.len())
+            .filter(|&g| {
+                let gs = &self.s.groups[g];
+                let touches = matches!(gs.job, Some(Job { kind: JobKind::Move { src, dst, .. }, .. }) if src == n || dst == n);
+                (gs.owner == n && !self.bug(Bug::CrashLosesOwner)) || touches
+            })
+            .collect();
+        // First every operation touching the node completes at once with NODE_DOWN, in group
+        // declaration order; then the affected groups are recovered (R20 "Then").
+        for &g in &affected {
+            if let Some(op) = self.s.groups[g].job.and_then(|j| j.op) {
+                self.complete(op, ERROR_CLUSTER_NODE_DOWN);
+            }
+        }
+        for &g in &affected {
             let gs = &self.s.groups[g];
             let job = gs.job;
             let owned = gs.owner == n;
-            let touches = matches!(job, Some(Job { kind: JobKind::Move { src, dst, .. }, .. }) if src == n || dst == n);
-            if !owned && !touches {
-                continue;
-            }
-            if self.bug(Bug::CrashLosesOwner) && owned {
-                continue; // BUG: no abort, no failover; resources stay Online on the Down node
-            }
             // Ghost: a DO_NOT_UPDATE offline left a persistent-Online resource Offline.
             let dnu_left = job.is_none()
                 && gs
@@ -1177,10 +1184,6 @@ impl Cx<'_> {
                     .any(|h| h.state == RState::Offline && h.persistent == Persist::Online);
             if dnu_left && self.cfg.witnesses && owned {
                 self.s.witness |= witness::DNU_OFFLINE;
-            }
-            // Every operation touching the node completes at once with NODE_DOWN.
-            if let Some(op) = job.and_then(|j| j.op) {
-                self.complete(op, ERROR_CLUSTER_NODE_DOWN);
             }
             let ignore = job.is_some_and(|j| j.ignore);
             // During a move with RTS whose destination died after ownership passed: to S.

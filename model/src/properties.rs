@@ -121,7 +121,7 @@ pub fn r12_expected(p: Purpose) -> (u8, Option<u8>) {
 /// only with 0x40 on a first leg, 0x08 only on a return leg, never together.
 #[must_use]
 pub fn r12(_: &ModelConfig, s: &State) -> bool {
-    s.last_offline.iter().flatten().all(|rec| {
+    s.last_offline.iter().flatten().flatten().all(|rec| {
         let (flags, dest) = r12_expected(rec.purpose);
         let f = rec.flags;
         let shape = (f & oflags::RTS == 0 || f & oflags::DNU != 0)
@@ -135,7 +135,7 @@ pub fn r12(_: &ModelConfig, s: &State) -> bool {
 /// R4: no OfflineV2 took an Online, locked resource offline without 0x01.
 #[must_use]
 pub fn r4(_: &ModelConfig, s: &State) -> bool {
-    s.last_offline.iter().flatten().all(|rec| {
+    s.last_offline.iter().flatten().flatten().all(|rec| {
         !(rec.locked
             && rec.flags & oflags::IGNORE == 0
             && rec.prior == RState::Online

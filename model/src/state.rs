@@ -434,8 +434,9 @@ pub struct State {
     pub now: u64,
     /// Operations in acceptance order.
     pub ops: Vec<OpSt>,
-    /// Last OfflineV2 call per node (ghost for R4, R12).
-    pub last_offline: Vec<Option<OfflineRec>>,
+    /// Last OfflineV2 call per node and group, `[node][group]` (ghost for R4, R12; per group
+    /// too so that group symmetry stays exact, M5).
+    pub last_offline: Vec<Vec<Option<OfflineRec>>>,
     /// Ghost: intended persistent state, changed only where R11 allows.
     pub intent: Vec<Vec<Persist>>,
     /// Ghost: a rejected call changed something (R13).

@@ -27,6 +27,37 @@ fn u8_of(x: usize) -> u8 {
     u8::try_from(x).unwrap_or(u8::MAX)
 }
 
+fn rename_rec(rec: OfflineRec, gmap: &dyn Fn(u8) -> u8, nmap: &dyn Fn(u8) -> u8) -> OfflineRec {
+    OfflineRec {
+        res: crate::state::ResRef {
+            g: gmap(rec.res.g),
+            i: rec.res.i,
+        },
+        dest: rec.dest.map(nmap),
+        purpose: match rec.purpose {
+            Purpose::FirstLeg {
+                ignore,
+                rts,
+                queue,
+                forced,
+                dst,
+            } => Purpose::FirstLeg {
+                ignore,
+                rts,
+                queue,
+                forced,
+                dst: nmap(dst),
+            },
+            Purpose::ReturnLeg { ignore, src } => Purpose::ReturnLeg {
+                ignore,
+                src: nmap(src),
+            },
+            p => p,
+        },
+        ..rec
+    }
+}
+
 /// The state with groups and nodes renamed: new group `k` is old group `gp[k]`, new node `k`
 /// is old node `np[k]`.
 #[must_use]
@@ -81,34 +112,9 @@ pub fn permute(s: &State, gp: &[usize], np: &[usize]) -> State {
     t.last_offline = np
         .iter()
         .map(|&o| {
-            s.last_offline[o].map(|rec| OfflineRec {
-                res: crate::state::ResRef {
-                    g: gmap(rec.res.g),
-                    i: rec.res.i,
-                },
-                dest: rec.dest.map(nmap),
-                purpose: match rec.purpose {
-                    Purpose::FirstLeg {
-                        ignore,
-                        rts,
-                        queue,
-                        forced,
-                        dst,
-                    } => Purpose::FirstLeg {
-                        ignore,
-                        rts,
-                        queue,
-                        forced,
-                        dst: nmap(dst),
-                    },
-                    Purpose::ReturnLeg { ignore, src } => Purpose::ReturnLeg {
-                        ignore,
-                        src: nmap(src),
-                    },
-                    p => p,
-                },
-                ..rec
-            })
+            gp.iter()
+                .map(|&og| s.last_offline[o][og].map(|rec| rename_rec(rec, &gmap, &nmap)))
+                .collect()
         })
         .collect();
     t
