@@ -162,6 +162,7 @@ pub fn initial_state(cfg: &ModelConfig) -> State {
     let mut dll: Vec<crate::state::Dll> = (0..n)
         .map(|_| crate::state::Dll {
             res: shape.iter().map(|&k| vec![None; k]).collect(),
+            armed: shape.iter().map(|&k| vec![false; k]).collect(),
         })
         .collect();
     let mut groups = Vec::new();
@@ -179,7 +180,6 @@ pub fn initial_state(cfg: &ModelConfig) -> State {
         for (i, r) in gs.resources.iter().enumerate() {
             dll[owner].res[g][i] = Some(DllRes {
                 state: r.persistent.target(),
-                panic: false,
             });
         }
         groups.push(crate::state::GroupSt {
@@ -389,19 +389,17 @@ impl Cx<'_> {
         let Some(d) = self.s.dll[n].res[g][i] else {
             return ERROR_RESOURCE_NOT_FOUND;
         };
-        // R8 an injected panic: ERROR_GEN_FAILURE, the resource Failed.
-        if d.panic {
+        // R8 an injected panic: ERROR_GEN_FAILURE, the resource Failed (D20: armed on this
+        // instance, fired once).
+        if self.s.dll[n].armed[g][i] {
+            self.s.dll[n].armed[g][i] = false;
             self.s.dll[n].res[g][i] = Some(DllRes {
                 state: RState::Failed,
-                panic: false,
             });
             return ERROR_GEN_FAILURE;
         }
         let set = |cx: &mut Self, st: RState| {
-            cx.s.dll[n].res[g][i] = Some(DllRes {
-                state: st,
-                panic: false,
-            });
+            cx.s.dll[n].res[g][i] = Some(DllRes { state: st });
         };
         // R3 state checks.
         match d.state {
@@ -448,11 +446,11 @@ impl Cx<'_> {
         let Some(d) = self.s.dll[n].res[g][i] else {
             return ERROR_RESOURCE_NOT_FOUND;
         };
-        // R8
-        if d.panic {
+        // R8 (D20)
+        if self.s.dll[n].armed[g][i] {
+            self.s.dll[n].armed[g][i] = false;
             self.s.dll[n].res[g][i] = Some(DllRes {
                 state: RState::Failed,
-                panic: false,
             });
             return ERROR_GEN_FAILURE;
         }
@@ -466,10 +464,7 @@ impl Cx<'_> {
                     WorkMode::Sync => (RState::Online, ERROR_SUCCESS),
                     WorkMode::Pending => (RState::OnlinePending, ERROR_IO_PENDING),
                 };
-                self.s.dll[n].res[g][i] = Some(DllRes {
-                    state: st,
-                    panic: false,
-                });
+                self.s.dll[n].res[g][i] = Some(DllRes { state: st });
                 code
             }
         }
@@ -613,7 +608,6 @@ impl Cx<'_> {
                 } else {
                     RState::Offline
                 },
-                panic: false,
             });
             self.s.groups[g].res[i].locked = self.s.locked[g][i]; // D3
             let resource = self.cfg.setup.global(g, i);
@@ -972,9 +966,7 @@ impl Cx<'_> {
                 let Some(r) = self.res_of(x) else { return };
                 let owner = self.s.owner(idx(r.g));
                 if self.s.up[owner] {
-                    if let Some(d) = self.s.dll[owner].res[idx(r.g)][idx(r.i)].as_mut() {
-                        d.panic = true;
-                    }
+                    self.s.dll[owner].armed[idx(r.g)][idx(r.i)] = true; // D20
                 }
             }
             _ => {}
@@ -1157,6 +1149,9 @@ impl Cx<'_> {
         self.s.up[ni] = false;
         for g in self.s.dll[ni].res.iter_mut() {
             g.iter_mut().for_each(|x| *x = None); // the instance is reset
+        }
+        for g in self.s.dll[ni].armed.iter_mut() {
+            g.iter_mut().for_each(|x| *x = false); // D20: a reset disarms
         }
         let affected: Vec<usize> = (0..self.s.groups.len())
             .filter(|&g| {

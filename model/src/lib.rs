@@ -158,7 +158,8 @@ impl Model for ModelConfig {
                 if fault
                     && fe.panic
                     && s.up[owner]
-                    && s.dll[owner].res[g][i].is_some_and(|d| !d.panic)
+                    && s.dll[owner].res[g][i].is_some()
+                    && !s.dll[owner].armed[g][i]
                 {
                     out.push(Action::InjectPanic(r));
                 }

@@ -362,8 +362,6 @@ pub struct GroupSt {
 pub struct DllRes {
     /// The DLL's state (pending states mean pending work).
     pub state: RState,
-    /// `inject_panic` armed (R8).
-    pub panic: bool,
 }
 
 /// One node's DLL instance (D1): the resources it holds open, per group.
@@ -371,6 +369,10 @@ pub struct DllRes {
 pub struct Dll {
     /// `res[g][i]` is Some while the instance holds a RESID for it.
     pub res: Vec<Vec<Option<DllRes>>>,
+    /// `armed[g][i]`: an `inject_panic` waits for the next OnlineV2/OfflineV2 of the resource
+    /// on this instance that passes R1 and R2 — across Close and Open, until it fires or the
+    /// instance is reset by a crash (D20).
+    pub armed: Vec<Vec<bool>>,
 }
 
 /// Per-operation bookkeeping.

@@ -78,6 +78,7 @@ pub fn permute(s: &State, gp: &[usize], np: &[usize]) -> State {
         .iter()
         .map(|&o| crate::state::Dll {
             res: gp.iter().map(|&og| s.dll[o].res[og].clone()).collect(),
+            armed: gp.iter().map(|&og| s.dll[o].armed[og].clone()).collect(),
         })
         .collect();
     t.groups = gp

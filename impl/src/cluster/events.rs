@@ -306,10 +306,11 @@ impl<D: ResourceDll> Cluster<D> {
                 }
             }
         }
-        // Per group in declaration order: the operation touching the node completes at once,
-        // and the group is placed: it stays on its Up owner or fails over (Open on the new
-        // owner). Then every placed group runs its recovery, in declaration order (I2).
-        let mut placed = Vec::new();
+        // R20, D19: first every operation touching the node completes at once, in group
+        // declaration order; then each affected group is placed — it stays on its Up owner or
+        // fails over (Open on the new owner) —; then every placed group runs its recovery, all
+        // in declaration order.
+        let mut recoveries = Vec::new();
         for g in 0..self.groups.len() {
             let group = GroupId(super::small(g));
             let owned = self.groups[g].owner == node;
@@ -355,6 +356,11 @@ impl<D: ResourceDll> Cluster<D> {
                 },
                 _ => continue,
             };
+            recoveries.push(recovery);
+        }
+        let mut placed = Vec::new();
+        for recovery in recoveries {
+            let group = recovery.group;
             if self.place(recovery) {
                 placed.push(group);
             }
