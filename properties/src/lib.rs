@@ -1,3 +1,4 @@
 //! Model checking, conformance and scenario replay tying `offline-v2` to `offline-v2-model`.
 pub mod replay;
 pub mod scenario;
+pub mod scenario_json;

@@ -1,0 +1,234 @@
+//! The implementation as a replay [`Side`]: a [`Cluster`] over any [`ResourceDll`] backend.
+
+use offline_v2::cluster::{
+    Cluster, ClusterConfig, Entry, GroupConfig, Input, Output, RawResid, ResourceConfig,
+};
+use offline_v2::resource_dll::{RawDest, ResourceDll};
+use offline_v2::types::{GroupId, NodeId, NodeName, ResourceId};
+
+use crate::replay::{HostView, Obs, ObsEntry, Side};
+use crate::scenario::{Call, Event, RawResidSpec, Scenario};
+
+/// Why a scenario cannot be set up on the implementation.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The cluster rejected the configuration.
+    #[error("the implementation rejected the set-up: {0}")]
+    Cluster(String),
+    /// A node name the SPEC syntax refuses.
+    #[error("invalid node name {0:?}")]
+    NodeName(String),
+}
+
+/// The [`ClusterConfig`] a scenario declares.
+///
+/// # Errors
+/// [`SetupError::NodeName`] for a name outside the SPEC §3 syntax (the parser already refuses
+/// those, so this is defensive).
+pub fn cluster_config(s: &Scenario) -> Result<ClusterConfig, SetupError> {
+    let nodes = s
+        .nodes
+        .iter()
+        .map(|n| NodeName::new(n).map_err(|_| SetupError::NodeName(n.clone())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let node_index = |name: &str| {
+        s.nodes
+            .iter()
+            .position(|n| n == name)
+            .and_then(|i| u8::try_from(i).ok())
+            .map_or(NodeId(0), NodeId)
+    };
+    Ok(ClusterConfig {
+        pending_timeout: s.pending_timeout,
+        retry_interval: s.retry_interval,
+        nodes,
+        groups: s
+            .groups
+            .iter()
+            .map(|g| GroupConfig {
+                name: g.name.clone(),
+                owner: node_index(&g.owner),
+                resources: g
+                    .resources
+                    .iter()
+                    .map(|r| ResourceConfig {
+                        name: r.name.clone(),
+                        persistent: r.persistent,
+                        offline: r.offline,
+                        online: r.online,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+/// The implementation under replay.
+pub struct ImplSide<D: ResourceDll> {
+    cluster: Cluster<D>,
+    nodes: Vec<String>,
+    resources: Vec<String>,
+    groups: usize,
+}
+
+impl<D: ResourceDll> ImplSide<D> {
+    /// Sets up `scenario` on a cluster whose node `i` drives `dlls[i]`.
+    ///
+    /// # Errors
+    /// [`SetupError`] if the cluster refuses the configuration.
+    pub fn new(scenario: &Scenario, dlls: Vec<D>) -> Result<Self, SetupError> {
+        let config = cluster_config(scenario)?;
+        let cluster = Cluster::new(config, dlls).map_err(|e| SetupError::Cluster(e.to_string()))?;
+        Ok(Self {
+            cluster,
+            nodes: scenario.nodes.clone(),
+            resources: scenario.resource_names().map(str::to_owned).collect(),
+            groups: scenario.groups.len(),
+        })
+    }
+
+    /// The cluster, for inspection.
+    pub fn cluster(&self) -> &Cluster<D> {
+        &self.cluster
+    }
+
+    fn node(&self, name: &str) -> NodeId {
+        NodeId(index(&self.nodes, name))
+    }
+
+    fn resource(&self, name: &str) -> ResourceId {
+        ResourceId(index(&self.resources, name))
+    }
+
+    fn run(&mut self, input: Input) -> Vec<Obs> {
+        self.cluster.step(input).into_iter().map(obs_of).collect()
+    }
+}
+
+fn index(list: &[String], name: &str) -> u8 {
+    list.iter()
+        .position(|n| n == name)
+        .and_then(|i| u8::try_from(i).ok())
+        .unwrap_or(u8::MAX)
+}
+
+/// The common observation of one implementation output.
+#[must_use]
+pub fn obs_of(o: Output) -> Obs {
+    match o {
+        Output::Returned { code, op } => Obs::Returned {
+            code: code.0,
+            op: op.map(|o| o.0),
+        },
+        Output::DllCall(c) => Obs::Call {
+            node: c.node.0,
+            entry: match c.entry {
+                Entry::Open => ObsEntry::Open,
+                Entry::Close => ObsEntry::Close,
+                Entry::OnlineV2 => ObsEntry::OnlineV2,
+                Entry::OfflineV2 => ObsEntry::OfflineV2,
+                Entry::Terminate => ObsEntry::Terminate,
+            },
+            resource: c.resource.0,
+            dest: c.dest.map(|d| d.0),
+            flags: c.flags.bits(),
+            result: Some(c.result.0),
+        },
+        Output::PersistentWrite { resource, state } => Obs::PersistentWrite {
+            resource: resource.0,
+            state,
+        },
+        Output::Completed { op, result } => Obs::Completed {
+            op: op.0,
+            result: result.0,
+        },
+    }
+}
+
+/// The implementation [`Input`] of a scenario call (names resolved where the cluster wants ids).
+pub fn input_of_call<D: ResourceDll>(side: &ImplSide<D>, call: &Call) -> Input {
+    match call {
+        Call::OfflineResource { resource, flags, reason } => Input::OfflineResource {
+            resource: resource.clone(),
+            flags: *flags,
+            reason: *reason,
+        },
+        Call::OnlineResource { resource } => Input::OnlineResource {
+            resource: resource.clone(),
+        },
+        Call::MoveGroup { group, dest, flags } => Input::MoveGroup {
+            group: group.clone(),
+            dest: dest.clone(),
+            flags: *flags,
+        },
+        Call::CancelGroupOperation { group, reserved } => Input::CancelGroupOperation {
+            group: group.clone(),
+            reserved: *reserved,
+        },
+        Call::RawOfflineV2 { node, resid, dest, flags, inbuf, inbuf_size, reserved } => {
+            Input::RawOfflineV2 {
+                node: side.node(node),
+                resid: match resid {
+                    RawResidSpec::Value(v) => RawResid::Value(usize::try_from(*v).unwrap_or(usize::MAX)),
+                    RawResidSpec::Resource(r) => RawResid::Of(side.resource(r)),
+                },
+                dest: match dest {
+                    None => RawDest::Null,
+                    Some(s) => RawDest::Units {
+                        units: s.encode_utf16().collect(),
+                        terminated: true,
+                    },
+                },
+                flags: *flags,
+                inbuf: inbuf.clone(),
+                inbuf_size: *inbuf_size,
+                reserved: *reserved,
+            }
+        }
+    }
+}
+
+impl<D: ResourceDll> Side for ImplSide<D> {
+    fn name(&self) -> &'static str {
+        "impl"
+    }
+
+    fn call(&mut self, call: &Call) -> Vec<Obs> {
+        let input = input_of_call(self, call);
+        self.run(input)
+    }
+
+    fn event(&mut self, event: &Event) -> Vec<Obs> {
+        let input = match event {
+            Event::CompleteOffline(r) => Input::CompleteOffline(self.resource(r)),
+            Event::FailOffline(r) => Input::FailOffline(self.resource(r)),
+            Event::CompleteOnline(r) => Input::CompleteOnline(self.resource(r)),
+            Event::FailOnline(r) => Input::FailOnline(self.resource(r)),
+            Event::Tick(ms) => Input::Tick { ms: *ms },
+            Event::Lock(r) => Input::Lock(self.resource(r)),
+            Event::Unlock(r) => Input::Unlock(self.resource(r)),
+            Event::Busy(r) => Input::Busy(self.resource(r)),
+            Event::Unbusy(r) => Input::Unbusy(self.resource(r)),
+            Event::NetDown(a, b) => Input::NetDown { from: self.node(a), to: self.node(b) },
+            Event::NetUp(a, b) => Input::NetUp { from: self.node(a), to: self.node(b) },
+            Event::CrashNode(n) => Input::CrashNode(self.node(n)),
+            Event::StartNode(n) => Input::StartNode(self.node(n)),
+            Event::EmbeddedFailure(r) => Input::EmbeddedFailure(self.resource(r)),
+            Event::InjectPanic(r) => Input::InjectPanic(self.resource(r)),
+        };
+        self.run(input)
+    }
+
+    fn view(&self) -> HostView {
+        let groups = (0..self.groups).filter_map(|g| u8::try_from(g).ok().map(GroupId));
+        let resources =
+            (0..self.resources.len()).filter_map(|r| u8::try_from(r).ok().map(ResourceId));
+        HostView {
+            owner: groups.clone().map(|g| self.cluster.owner(g).0).collect(),
+            queued: groups.map(|g| self.cluster.queued(g)).collect(),
+            state: resources.clone().map(|r| self.cluster.resource_state(r)).collect(),
+            persistent: resources.clone().map(|r| self.cluster.persistent(r)).collect(),
+            locked: resources.map(|r| self.cluster.locked(r)).collect(),
+        }
+    }
+}
