@@ -43,7 +43,7 @@ if [ "$non_vacuity" = 1 ]; then
     # A slowed hot path, measured in a separate criterion home, must fail the report (exit 1).
     scratch="$(mktemp -d)"
     trap 'rm -rf "$scratch"' EXIT
-    CRITERION_HOME="$scratch/criterion" OFFLINE_V2_BENCH_SLOWDOWN="${OFFLINE_V2_BENCH_SLOWDOWN_SPINS:-100}" \
+    CRITERION_HOME="$scratch/criterion" OFFLINE_V2_BENCH_SLOWDOWN="${OFFLINE_V2_BENCH_SLOWDOWN_SPINS:-300}" \
         cargo bench -p offline-v2-benches --bench offline_v2_hot_path -- \
         'offline_v2_hot_path/(empty_call|offline_sync)$'
     nv=0
