@@ -148,7 +148,11 @@ pub fn obs_of(o: Output) -> Obs {
 /// The implementation [`Input`] of a scenario call (names resolved where the cluster wants ids).
 pub fn input_of_call<D: ResourceDll>(side: &ImplSide<D>, call: &Call) -> Input {
     match call {
-        Call::OfflineResource { resource, flags, reason } => Input::OfflineResource {
+        Call::OfflineResource {
+            resource,
+            flags,
+            reason,
+        } => Input::OfflineResource {
             resource: resource.clone(),
             flags: *flags,
             reason: *reason,
@@ -165,26 +169,34 @@ pub fn input_of_call<D: ResourceDll>(side: &ImplSide<D>, call: &Call) -> Input {
             group: group.clone(),
             reserved: *reserved,
         },
-        Call::RawOfflineV2 { node, resid, dest, flags, inbuf, inbuf_size, reserved } => {
-            Input::RawOfflineV2 {
-                node: side.node(node),
-                resid: match resid {
-                    RawResidSpec::Value(v) => RawResid::Value(usize::try_from(*v).unwrap_or(usize::MAX)),
-                    RawResidSpec::Resource(r) => RawResid::Of(side.resource(r)),
+        Call::RawOfflineV2 {
+            node,
+            resid,
+            dest,
+            flags,
+            inbuf,
+            inbuf_size,
+            reserved,
+        } => Input::RawOfflineV2 {
+            node: side.node(node),
+            resid: match resid {
+                RawResidSpec::Value(v) => {
+                    RawResid::Value(usize::try_from(*v).unwrap_or(usize::MAX))
+                }
+                RawResidSpec::Resource(r) => RawResid::Of(side.resource(r)),
+            },
+            dest: match dest {
+                None => RawDest::Null,
+                Some(s) => RawDest::Units {
+                    units: s.encode_utf16().collect(),
+                    terminated: true,
                 },
-                dest: match dest {
-                    None => RawDest::Null,
-                    Some(s) => RawDest::Units {
-                        units: s.encode_utf16().collect(),
-                        terminated: true,
-                    },
-                },
-                flags: *flags,
-                inbuf: inbuf.clone(),
-                inbuf_size: *inbuf_size,
-                reserved: *reserved,
-            }
-        }
+            },
+            flags: *flags,
+            inbuf: inbuf.clone(),
+            inbuf_size: *inbuf_size,
+            reserved: *reserved,
+        },
     }
 }
 
@@ -209,8 +221,14 @@ impl<D: ResourceDll> Side for ImplSide<D> {
             Event::Unlock(r) => Input::Unlock(self.resource(r)),
             Event::Busy(r) => Input::Busy(self.resource(r)),
             Event::Unbusy(r) => Input::Unbusy(self.resource(r)),
-            Event::NetDown(a, b) => Input::NetDown { from: self.node(a), to: self.node(b) },
-            Event::NetUp(a, b) => Input::NetUp { from: self.node(a), to: self.node(b) },
+            Event::NetDown(a, b) => Input::NetDown {
+                from: self.node(a),
+                to: self.node(b),
+            },
+            Event::NetUp(a, b) => Input::NetUp {
+                from: self.node(a),
+                to: self.node(b),
+            },
             Event::CrashNode(n) => Input::CrashNode(self.node(n)),
             Event::StartNode(n) => Input::StartNode(self.node(n)),
             Event::EmbeddedFailure(r) => Input::EmbeddedFailure(self.resource(r)),
@@ -226,8 +244,14 @@ impl<D: ResourceDll> Side for ImplSide<D> {
         HostView {
             owner: groups.clone().map(|g| self.cluster.owner(g).0).collect(),
             queued: groups.map(|g| self.cluster.queued(g)).collect(),
-            state: resources.clone().map(|r| self.cluster.resource_state(r)).collect(),
-            persistent: resources.clone().map(|r| self.cluster.persistent(r)).collect(),
+            state: resources
+                .clone()
+                .map(|r| self.cluster.resource_state(r))
+                .collect(),
+            persistent: resources
+                .clone()
+                .map(|r| self.cluster.persistent(r))
+                .collect(),
             locked: resources.map(|r| self.cluster.locked(r)).collect(),
         }
     }

@@ -1,4 +1,7 @@
 //! Model checking, conformance and scenario replay tying `offline-v2` to `offline-v2-model`.
+pub mod corpus;
+pub mod impl_side;
+pub mod model_side;
 pub mod replay;
 pub mod scenario;
 pub mod scenario_json;

@@ -188,6 +188,31 @@ impl Names<'_> {
             Obs::Completed { op, result } => format!("op {op} completed {}", ErrorCode(result)),
         }
     }
+    /// A host view, one line per group and resource.
+    #[must_use]
+    pub fn view(&self, v: &HostView) -> String {
+        let mut lines = Vec::new();
+        for (g, group) in self.0.groups.iter().enumerate() {
+            let owner = v.owner.get(g).map_or("?", |o| self.node(*o));
+            let queued = v.queued.get(g).copied().unwrap_or(false);
+            lines.push(format!(
+                "group {}: owner {owner}{}",
+                group.name,
+                if queued { ", queued" } else { "" }
+            ));
+        }
+        for (r, name) in self.0.resource_names().enumerate() {
+            let state = v.state.get(r).map_or("?", |s| s.name());
+            let persistent = v.persistent.get(r).map_or("?", |s| s.name());
+            let locked = v.locked.get(r).copied().unwrap_or(false);
+            lines.push(format!(
+                "{name}: {state}, persistent {persistent}{}",
+                if locked { ", locked" } else { "" }
+            ));
+        }
+        lines.join("\n")
+    }
+
     /// A list of observations, one per line.
     #[must_use]
     pub fn list(&self, list: &[Obs]) -> String {
@@ -320,6 +345,23 @@ pub fn replay(scenario: &Scenario, sides: &mut [&mut dyn Side]) -> ReplayReport 
                                 .map(|(s, o)| (s.name(), names.list(o)))
                                 .collect(),
                             diverged: sides.iter().map(|s| s.name()).collect(),
+                        });
+                        return report;
+                    }
+                }
+                // Refinement mapping: after every step both host views must agree.
+                if let [a, b] = sides {
+                    let (va, vb) = (a.view(), b.view());
+                    if va != vb {
+                        report.failures.push(StepFailure {
+                            step: index,
+                            what: "impl and model host views disagree after the step".into(),
+                            expected: "the same host view on both sides".into(),
+                            produced: vec![
+                                (a.name(), names.view(&va)),
+                                (b.name(), names.view(&vb)),
+                            ],
+                            diverged: vec![a.name(), b.name()],
                         });
                         return report;
                     }

@@ -1,0 +1,795 @@
+//! The exports of the reference resource DLL (SPEC §1a): `StartupEx`, classic `Startup`, the
+//! V4 function table, and the reference-only exports (control, release, state query).
+//!
+//! **Instances (D1, A1).** A fixed pool of [`POOL`] instances. Each has its own `static`
+//! function table whose entries are monomorphized per instance (`open_v2::<I>`, …), so an
+//! entry point knows its instance without any lookup. `StartupEx` claims a free instance;
+//! [`OfflineV2ReferenceRelease`] frees it. A reclaimed instance is `Reset`, never rebuilt, so
+//! RESIDs issued before stay stale (R2; generations keep counting).
+//!
+//! **RESIDs (A2).** The instance index is stored in the top byte of every RESID this DLL
+//! returns, so a RESID from another instance is `ERROR_RESOURCE_NOT_FOUND` (R2), never a
+//! resource of this one.
+//!
+//! **Callbacks (A3).** The instance's notices are queued under its state lock and delivered
+//! after the lock is released, under a separate delivery lock, in FIFO order across threads;
+//! an entry of the host's callback table is called only if it is non-NULL.
+//!
+//! **Panics (R8).** Every export runs inside `catch_unwind`; `OnlineV2`/`OfflineV2` use
+//! [`reference::guarded`], which reports the resource Failed.
+
+#![allow(non_snake_case)] // resapi.h parameter names
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::types::{
+    control_op, work_mode, ClresCallbackFunctionTable, ClresFunctionTable, ClresV4Functions,
+    ControlRequest, OpaqueFn, ResourceStatus, ResourceStatusEx, SetResourceLockedModeFn,
+    SetResourceStatusExFn, SetResourceStatusFn, SignalFailureFn, BOOL, CLRES_V4_FUNCTION_SIZE,
+    CLRES_VERSION_V4_00, CLUSTER_RESOURCE_STATE_UNKNOWN, CONTROL_NAME_MAX, DWORD, FALSE, HANDLE,
+    HKEY, LPCWSTR, RESID, RESOURCE_HANDLE, TRUE,
+};
+use crate::reference::{self, DestArg, Instance, Notice, DEST_SCAN_UNITS, FAILURE_TYPE_EMBEDDED};
+use crate::resource_dll::WorkloadControl;
+use crate::types::{ErrorCode, NodeName, ResourceState, WorkMode};
+
+/// Instances in the pool (D1: one per node; more than any scenario declares).
+pub const POOL: usize = 64;
+
+/// The resource type this DLL implements (SPEC §1a).
+pub const RESOURCE_TYPE: &str = "OfflineV2 Reference";
+
+/// `ERROR_NOT_ENOUGH_MEMORY`: `StartupEx` with every instance of the pool claimed (A4).
+pub const ERROR_NOT_ENOUGH_MEMORY: u32 = 8;
+
+/// Longest `ResourceType` / `ResourceName` scanned, in UTF-16 units (NUL included).
+const NAME_SCAN_UNITS: usize = 257;
+
+/// Notices delivered per round of the delivery loop (a stack buffer: no allocation).
+const DELIVERY_CHUNK: usize = 16;
+
+const TAG_SHIFT: u32 = usize::BITS - 8;
+const INNER_MASK: usize = (1usize << TAG_SHIFT) - 1;
+
+/// The host's callbacks this DLL uses, copied at start-up.
+#[derive(Clone, Copy)]
+struct HostCallbacks {
+    status_ex: Option<SetResourceStatusExFn>,
+    status: Option<SetResourceStatusFn>,
+    locked: Option<SetResourceLockedModeFn>,
+    failure: Option<SignalFailureFn>,
+}
+
+impl HostCallbacks {
+    const NONE: Self = Self {
+        status_ex: None,
+        status: None,
+        locked: None,
+        failure: None,
+    };
+}
+
+struct InstanceState {
+    /// Created at the first claim; reset (not rebuilt) at every later claim (A1).
+    instance: Option<Instance>,
+    callbacks: HostCallbacks,
+    /// Notices drained from the instance, waiting for delivery (capacity kept: no
+    /// allocation in steady state).
+    queue: Vec<(usize, Notice)>,
+}
+
+struct Slot {
+    claimed: AtomicBool,
+    state: Mutex<InstanceState>,
+    delivery: Mutex<()>,
+}
+
+impl Slot {
+    const fn new() -> Self {
+        Self {
+            claimed: AtomicBool::new(false),
+            state: Mutex::new(InstanceState {
+                instance: None,
+                callbacks: HostCallbacks::NONE,
+                queue: Vec::new(),
+            }),
+            delivery: Mutex::new(()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, InstanceState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+static SLOTS: [Slot; POOL] = [const { Slot::new() }; POOL];
+
+const fn table<const I: usize>() -> ClresFunctionTable {
+    ClresFunctionTable {
+        TableSize: CLRES_V4_FUNCTION_SIZE,
+        Version: CLRES_VERSION_V4_00,
+        V4Functions: ClresV4Functions {
+            Open: Some(open_v2::<I>),
+            Close: Some(close::<I>),
+            Online: Some(online_v2::<I>),
+            Offline: Some(offline_v2::<I>),
+            Terminate: Some(terminate::<I>),
+            LooksAlive: Some(looks_alive::<I>),
+            IsAlive: Some(is_alive::<I>),
+            Arbitrate: None,
+            Release: None,
+            BeginResourceControl: Some(begin_resource_control),
+            BeginResourceTypeControl: Some(begin_resource_type_control),
+            Cancel: Some(cancel),
+            BeginResourceControlAsUser: Some(begin_resource_control_as_user),
+            BeginResourceTypeControlAsUser: Some(begin_resource_type_control_as_user),
+        },
+    }
+}
+
+macro_rules! tables {
+    ($($i:literal)*) => { [$(table::<$i>(),)*] };
+}
+
+/// One function table per instance (D1).
+static TABLES: [ClresFunctionTable; POOL] = tables!(
+    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+    32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
+    62 63
+);
+
+fn index_of_table(table: *const ClresFunctionTable) -> Option<usize> {
+    TABLES.iter().position(|t| ptr::eq(t, table))
+}
+
+/// RESID as seen by the host: the instance tag in the top byte (A2).
+fn encode_resid(index: usize, inner: usize) -> Option<usize> {
+    (inner >> TAG_SHIFT == 0).then_some(inner | ((index + 1) << TAG_SHIFT))
+}
+
+/// The instance's own RESID, or 0 (never valid, R2) for a RESID of another instance.
+fn decode_resid(index: usize, resid: RESID) -> usize {
+    let raw = resid as usize;
+    if raw >> TAG_SHIFT == index + 1 {
+        raw & INNER_MASK
+    } else {
+        0
+    }
+}
+
+/// Runs `f` on instance `index` (if claimed), then delivers the notices it made. Callbacks
+/// run with the state lock released (A3).
+fn with_instance<R>(index: usize, default: R, f: impl FnOnce(&mut Instance) -> R) -> R {
+    let Some(slot) = SLOTS.get(index) else {
+        return default;
+    };
+    if !slot.claimed.load(Ordering::Acquire) {
+        return default;
+    }
+    let (result, queued) = {
+        let mut state = slot.lock();
+        let state = &mut *state;
+        let Some(instance) = state.instance.as_mut() else {
+            return default;
+        };
+        let result = f(instance);
+        instance.drain_notices(&mut state.queue);
+        (result, !state.queue.is_empty())
+    };
+    if queued {
+        deliver(slot);
+    }
+    result
+}
+
+/// Delivers every queued notice of `slot`, in order (A3). No allocation.
+fn deliver(slot: &Slot) {
+    let _delivery = slot.delivery.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut chunk = [(0usize, Notice::LockedMode(false)); DELIVERY_CHUNK];
+    loop {
+        let (n, callbacks) = {
+            let mut state = slot.lock();
+            let n = state.queue.len().min(DELIVERY_CHUNK);
+            for (dst, src) in chunk.iter_mut().zip(state.queue.drain(..n)) {
+                *dst = src;
+            }
+            (n, state.callbacks)
+        };
+        if n == 0 {
+            return;
+        }
+        for &(handle, notice) in &chunk[..n] {
+            call_host(callbacks, handle, notice);
+        }
+    }
+}
+
+fn call_host(callbacks: HostCallbacks, handle: usize, notice: Notice) {
+    let handle = handle as RESOURCE_HANDLE;
+    match notice {
+        Notice::Status(state) => {
+            if let Some(f) = callbacks.status_ex {
+                let mut status = ResourceStatusEx {
+                    ResourceState: state.cluster_value(),
+                    CheckPoint: 0,
+                    EventHandle: ptr::null_mut(),
+                    ApplicationSpecificErrorCode: if state == ResourceState::Failed {
+                        ErrorCode::ERROR_GEN_FAILURE.0
+                    } else {
+                        0
+                    },
+                    Flags: 0,
+                    WaitHint: 0,
+                };
+                // SAFETY: `f` is the host's non-NULL SetResourceStatusEx (StartupEx
+                // contract); `status` is a valid RESOURCE_STATUS_EX for the whole call.
+                unsafe { f(handle, &mut status) };
+            } else if let Some(f) = callbacks.status {
+                let mut status = ResourceStatus {
+                    ResourceState: state.cluster_value(),
+                    CheckPoint: 0,
+                    WaitHint: 0,
+                    EventHandle: ptr::null_mut(),
+                };
+                // SAFETY: the host's non-NULL classic SetResourceStatus (Startup contract);
+                // `status` lives for the whole call.
+                unsafe { f(handle, &mut status) };
+            }
+        }
+        Notice::LockedMode(locked) => {
+            if let Some(f) = callbacks.locked {
+                // SAFETY: the host's non-NULL SetResourceLockedMode; plain values only.
+                unsafe { f(handle, if locked { TRUE } else { FALSE }, 0) };
+            }
+        }
+        Notice::EmbeddedFailure(code) => {
+            if let Some(f) = callbacks.failure {
+                // SAFETY: the host's non-NULL SignalFailure; plain values only.
+                unsafe { f(handle, FAILURE_TYPE_EMBEDDED as i32, code) };
+            }
+        }
+    }
+}
+
+/// Reads a NUL-terminated UTF-16 string of at most `NAME_SCAN_UNITS - 1` units.
+///
+/// # Safety
+/// `text` is NULL or readable up to its NUL or `NAME_SCAN_UNITS` units, whichever is first.
+unsafe fn read_name(text: LPCWSTR) -> Option<String> {
+    if text.is_null() {
+        return None;
+    }
+    let mut units = [0u16; NAME_SCAN_UNITS];
+    for (i, slot) in units.iter_mut().enumerate() {
+        // SAFETY: the caller guarantees `text` readable up to its NUL within the bound; we
+        // stop at the first NUL.
+        let unit = unsafe { *text.add(i) };
+        if unit == 0 {
+            return String::from_utf16(&units[..i]).ok();
+        }
+        *slot = unit;
+    }
+    None
+}
+
+fn claim(callbacks: HostCallbacks) -> Option<usize> {
+    let index = SLOTS.iter().position(|slot| {
+        slot.claimed
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    })?;
+    let mut state = SLOTS[index].lock();
+    match state.instance.as_mut() {
+        // A1: a reclaimed instance is reset, so its generations keep counting.
+        Some(instance) => {
+            instance.control(WorkloadControl::Reset);
+        }
+        None => state.instance = Some(Instance::new()),
+    }
+    state.queue.clear();
+    state.callbacks = callbacks;
+    Some(index)
+}
+
+fn startup(
+    resource_type: LPCWSTR,
+    min: DWORD,
+    max: DWORD,
+    callbacks: HostCallbacks,
+    out: *mut *const ClresFunctionTable,
+) -> DWORD {
+    if !(min..=max).contains(&CLRES_VERSION_V4_00) {
+        return ErrorCode::ERROR_REVISION_MISMATCH.0;
+    }
+    // SAFETY: StartupEx's contract: ResourceType is a NUL-terminated string (read with a bound).
+    let matches = unsafe { read_name(resource_type) }
+        .is_some_and(|name| name.eq_ignore_ascii_case(RESOURCE_TYPE));
+    if !matches {
+        return ErrorCode::ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND.0;
+    }
+    let Some(index) = claim(callbacks) else {
+        return ERROR_NOT_ENOUGH_MEMORY;
+    };
+    // SAFETY: `out` is non-NULL (checked by the caller) and points to a writable table
+    // pointer (StartupEx contract). The table is a `static`: valid for the whole process.
+    unsafe { out.write(&TABLES[index]) };
+    ErrorCode::ERROR_SUCCESS.0
+}
+
+/// `StartupEx` (SPEC §1a): claims a fresh instance (D1) and returns its V4 table.
+///
+/// Answers ERROR_INVALID_PARAMETER for a NULL pointer, ERROR_REVISION_MISMATCH unless
+/// 0x400 ∈ [Min, Max], ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND unless the type is
+/// `"OfflineV2 Reference"` (ASCII case-insensitive, A4), in that order.
+///
+/// # Safety
+/// Non-NULL pointers must be valid: `ResourceType` NUL-terminated, the callback table
+/// readable, `ResourceDllInterfaceFunctions` writable. The callback entries must stay
+/// callable while the instance lives.
+#[no_mangle]
+pub unsafe extern "system" fn StartupEx(
+    ResourceType: LPCWSTR,
+    MinVersionSupported: DWORD,
+    MaxVersionSupported: DWORD,
+    MonitorCallbackFunctions: *const ClresCallbackFunctionTable,
+    ResourceDllInterfaceFunctions: *mut *const ClresFunctionTable,
+) -> DWORD {
+    catch_unwind(AssertUnwindSafe(|| {
+        if ResourceType.is_null()
+            || MonitorCallbackFunctions.is_null()
+            || ResourceDllInterfaceFunctions.is_null()
+        {
+            return ErrorCode::ERROR_INVALID_PARAMETER.0;
+        }
+        let t = MonitorCallbackFunctions;
+        // SAFETY: non-NULL, and readable by the caller's contract. Only the first four
+        // entries (the ones this DLL uses) are read, so a host built against an older
+        // resapi.h with a shorter table (5 entries) is never read past its end (A10).
+        let callbacks = unsafe {
+            HostCallbacks {
+                status_ex: ptr::read_unaligned(ptr::addr_of!((*t).SetResourceStatusEx)),
+                status: None,
+                locked: ptr::read_unaligned(ptr::addr_of!((*t).SetResourceLockedMode)),
+                failure: ptr::read_unaligned(ptr::addr_of!((*t).SignalFailure)),
+            }
+        };
+        startup(
+            ResourceType,
+            MinVersionSupported,
+            MaxVersionSupported,
+            callbacks,
+            ResourceDllInterfaceFunctions,
+        )
+    }))
+    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+}
+
+/// Classic `Startup` (SPEC §1a): the same table, with only the classic SetResourceStatus
+/// callback (no locked-mode or failure callbacks; those notices are dropped). LogEvent may be
+/// NULL and is never called.
+///
+/// # Safety
+/// As [`StartupEx`]; `SetResourceStatus` must stay callable while the instance lives.
+#[no_mangle]
+pub unsafe extern "system" fn Startup(
+    ResourceType: LPCWSTR,
+    MinVersionSupported: DWORD,
+    MaxVersionSupported: DWORD,
+    SetResourceStatus: Option<SetResourceStatusFn>,
+    LogEvent: OpaqueFn,
+    FunctionTable: *mut *const ClresFunctionTable,
+) -> DWORD {
+    let _ = LogEvent;
+    catch_unwind(AssertUnwindSafe(|| {
+        if ResourceType.is_null() || SetResourceStatus.is_none() || FunctionTable.is_null() {
+            return ErrorCode::ERROR_INVALID_PARAMETER.0;
+        }
+        let callbacks = HostCallbacks {
+            status_ex: None,
+            status: SetResourceStatus,
+            locked: None,
+            failure: None,
+        };
+        startup(
+            ResourceType,
+            MinVersionSupported,
+            MaxVersionSupported,
+            callbacks,
+            FunctionTable,
+        )
+    }))
+    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+}
+
+/// `OpenV2`: NULL for a NULL/empty/invalid name, a resource already open here, or a full
+/// instance. ResourceKey and OpenFlags are not used.
+unsafe extern "system" fn open_v2<const I: usize>(
+    ResourceName: LPCWSTR,
+    ResourceKey: HKEY,
+    ResourceHandle: RESOURCE_HANDLE,
+    OpenFlags: DWORD,
+) -> RESID {
+    let _ = (ResourceKey, OpenFlags);
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: OpenV2 contract: ResourceName is NUL-terminated (read with a bound).
+        let name = unsafe { read_name(ResourceName) }?;
+        let handle = ResourceHandle as usize;
+        with_instance(I, None, |instance| {
+            let inner = instance.open(&name, handle)?;
+            let resid = encode_resid(I, inner);
+            if resid.is_none() {
+                instance.close(inner);
+            }
+            resid
+        })
+    }))
+    .ok()
+    .flatten()
+    .map_or(ptr::null_mut(), |resid| resid as RESID)
+}
+
+unsafe extern "system" fn close<const I: usize>(Resource: RESID) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let inner = decode_resid(I, Resource);
+        with_instance(I, (), |instance| instance.close(inner));
+    }));
+}
+
+unsafe extern "system" fn online_v2<const I: usize>(
+    Resource: RESID,
+    EventHandle: *mut HANDLE,
+    OnlineFlags: DWORD,
+    InBuffer: *mut u8,
+    InBufferSize: DWORD,
+    Reserved: DWORD,
+) -> DWORD {
+    // A5: EventHandle is never written; OnlineFlags are not interpreted; InBuffer never read.
+    let _ = (EventHandle, OnlineFlags);
+    catch_unwind(AssertUnwindSafe(|| {
+        let inner = decode_resid(I, Resource);
+        let code = with_instance(I, ErrorCode::ERROR_RESOURCE_NOT_FOUND, |instance| {
+            // R8: a panic inside is ERROR_GEN_FAILURE and the resource reported Failed.
+            reference::guarded(instance, inner, |i| {
+                i.online_v2(inner, InBuffer.is_null(), InBufferSize, Reserved)
+            })
+        });
+        code.0
+    }))
+    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+}
+
+/// Reads DestinationNodeName with at most [`DEST_SCAN_UNITS`] units (R1), into `buf`.
+///
+/// # Safety
+/// `dest` is NULL or readable up to its NUL or `DEST_SCAN_UNITS` units, whichever is first.
+unsafe fn scan_dest(dest: LPCWSTR, buf: &mut [u16; DEST_SCAN_UNITS]) -> DestArg<'_> {
+    if dest.is_null() {
+        return DestArg::Null;
+    }
+    let mut len = 0;
+    while len < DEST_SCAN_UNITS {
+        // SAFETY: by the caller's contract; never past the first NUL nor the 16-unit bound.
+        let unit = unsafe { *dest.add(len) };
+        buf[len] = unit;
+        len += 1;
+        if unit == 0 {
+            break;
+        }
+    }
+    DestArg::scan(&buf[..len])
+}
+
+unsafe extern "system" fn offline_v2<const I: usize>(
+    Resource: RESID,
+    DestinationNodeName: LPCWSTR,
+    OfflineFlags: DWORD,
+    InBuffer: *mut u8,
+    InBufferSize: DWORD,
+    Reserved: DWORD,
+) -> DWORD {
+    // Hot path (SPEC §8): no allocation here (stack scan buffer, retained queue capacity).
+    catch_unwind(AssertUnwindSafe(|| {
+        let mut buf = [0u16; DEST_SCAN_UNITS];
+        // SAFETY: OfflineV2 contract (SPEC §1): NULL or a NUL-terminated string; R1 bounds
+        // the scan to 16 units, so an unterminated name is never read past that.
+        let dest = unsafe { scan_dest(DestinationNodeName, &mut buf) };
+        let inner = decode_resid(I, Resource);
+        let code = with_instance(I, ErrorCode::ERROR_RESOURCE_NOT_FOUND, |instance| {
+            // R1–R7 in order (R9); R8 via `guarded`.
+            reference::guarded(instance, inner, |i| {
+                i.offline_v2(
+                    inner,
+                    dest,
+                    OfflineFlags,
+                    InBuffer.is_null(),
+                    InBufferSize,
+                    Reserved,
+                )
+            })
+        });
+        code.0
+    }))
+    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+}
+
+unsafe extern "system" fn terminate<const I: usize>(Resource: RESID) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let inner = decode_resid(I, Resource);
+        with_instance(I, (), |instance| instance.terminate(inner));
+    }));
+}
+
+fn alive<const I: usize>(resource: RESID) -> BOOL {
+    catch_unwind(AssertUnwindSafe(|| {
+        let inner = decode_resid(I, resource);
+        let online = with_instance(I, false, |instance| {
+            instance.state_of(inner) == Some(ResourceState::Online)
+        });
+        if online {
+            TRUE
+        } else {
+            FALSE
+        }
+    }))
+    .unwrap_or(FALSE)
+}
+
+/// `LooksAlive`: TRUE iff the RESID is open here and Online.
+unsafe extern "system" fn looks_alive<const I: usize>(Resource: RESID) -> BOOL {
+    alive::<I>(Resource)
+}
+
+/// `IsAlive`: TRUE iff the RESID is open here and Online.
+unsafe extern "system" fn is_alive<const I: usize>(Resource: RESID) -> BOOL {
+    alive::<I>(Resource)
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "system" fn begin_resource_control(
+    _: RESID,
+    _: DWORD,
+    _: *mut std::ffi::c_void,
+    _: DWORD,
+    _: *mut std::ffi::c_void,
+    _: DWORD,
+    _: *mut DWORD,
+    _: i64,
+    _: *mut BOOL,
+) -> DWORD {
+    ErrorCode::ERROR_INVALID_FUNCTION.0
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "system" fn begin_resource_type_control(
+    _: LPCWSTR,
+    _: DWORD,
+    _: *mut std::ffi::c_void,
+    _: DWORD,
+    _: *mut std::ffi::c_void,
+    _: DWORD,
+    _: *mut DWORD,
+    _: i64,
+    _: *mut BOOL,
+) -> DWORD {
+    ErrorCode::ERROR_INVALID_FUNCTION.0
+}
+
+unsafe extern "system" fn cancel(_: RESID, _: DWORD) -> DWORD {
+    ErrorCode::ERROR_INVALID_FUNCTION.0
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "system" fn begin_resource_control_as_user(
+    _: RESID,
+    _: HANDLE,
+    _: DWORD,
+    _: *mut std::ffi::c_void,
+    _: DWORD,
+    _: *mut std::ffi::c_void,
+    _: DWORD,
+    _: *mut DWORD,
+    _: i64,
+    _: *mut BOOL,
+) -> DWORD {
+    ErrorCode::ERROR_INVALID_FUNCTION.0
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "system" fn begin_resource_type_control_as_user(
+    _: LPCWSTR,
+    _: HANDLE,
+    _: DWORD,
+    _: *mut std::ffi::c_void,
+    _: DWORD,
+    _: *mut std::ffi::c_void,
+    _: DWORD,
+    _: *mut DWORD,
+    _: i64,
+    _: *mut BOOL,
+) -> DWORD {
+    ErrorCode::ERROR_INVALID_FUNCTION.0
+}
+
+fn work_mode_of(value: DWORD) -> Option<WorkMode> {
+    match value {
+        work_mode::SYNC => Some(WorkMode::Sync),
+        work_mode::PENDING => Some(WorkMode::Pending),
+        _ => None,
+    }
+}
+
+/// Applies one decoded control request to instance `index`.
+fn apply_control(index: usize, request: &ControlRequest, name: &[u16]) -> ErrorCode {
+    let invalid = ErrorCode::ERROR_INVALID_PARAMETER;
+    let Ok(text) = String::from_utf16(name) else {
+        return invalid;
+    };
+    let node = || NodeName::from_utf16(name).ok();
+    let control = match request.Op {
+        control_op::SET_LOCAL_NODE => match node() {
+            Some(n) => WorkloadControl::SetLocalNode(n),
+            None => return invalid,
+        },
+        control_op::CONFIGURE => {
+            let (Some(offline), Some(online)) = (
+                work_mode_of(request.OfflineMode),
+                work_mode_of(request.OnlineMode),
+            ) else {
+                return invalid;
+            };
+            WorkloadControl::Configure {
+                resource: &text,
+                offline,
+                online,
+                running: request.Running != FALSE,
+            }
+        }
+        control_op::COMPLETE_OFFLINE => WorkloadControl::CompleteOffline(&text),
+        control_op::FAIL_OFFLINE => WorkloadControl::FailOffline(&text),
+        control_op::COMPLETE_ONLINE => WorkloadControl::CompleteOnline(&text),
+        control_op::FAIL_ONLINE => WorkloadControl::FailOnline(&text),
+        control_op::LOCK => WorkloadControl::Lock(&text),
+        control_op::UNLOCK => WorkloadControl::Unlock(&text),
+        control_op::BUSY => WorkloadControl::Busy(&text),
+        control_op::UNBUSY => WorkloadControl::Unbusy(&text),
+        control_op::NET_DOWN => match node() {
+            Some(n) => WorkloadControl::NetDown(n),
+            None => return invalid,
+        },
+        control_op::NET_UP => match node() {
+            Some(n) => WorkloadControl::NetUp(n),
+            None => return invalid,
+        },
+        control_op::EMBEDDED_FAILURE => WorkloadControl::EmbeddedFailure(&text),
+        control_op::INJECT_PANIC => WorkloadControl::InjectPanic(&text),
+        control_op::RESET => WorkloadControl::Reset,
+        _ => return ErrorCode::ERROR_INVALID_FUNCTION,
+    };
+    // Unclaimed instance: the table was released (A6).
+    with_instance(index, invalid, |instance| instance.control(control))
+}
+
+/// The control export (SPEC §1a; ARCHITECTURE.md "The control export"): drives the workload
+/// of the instance behind `Table` with one [`ControlRequest`].
+///
+/// Answers what `Instance::control` answers (ERROR_SUCCESS, ERROR_INVALID_STATE,
+/// ERROR_RESOURCE_NOT_FOUND), ERROR_INVALID_PARAMETER for a table that is not a claimed
+/// instance of this DLL, a NULL request or a bad name/mode, ERROR_INVALID_FUNCTION for an
+/// unknown op. Callbacks it causes are delivered before it returns.
+///
+/// # Safety
+/// `Request` is NULL or points to a readable request whose `Name` is readable for
+/// `NameLength` units. `Table` is only compared, never read.
+#[no_mangle]
+pub unsafe extern "system" fn OfflineV2ReferenceControl(
+    Table: *const ClresFunctionTable,
+    Request: *const ControlRequest,
+) -> DWORD {
+    catch_unwind(AssertUnwindSafe(|| {
+        let invalid = ErrorCode::ERROR_INVALID_PARAMETER.0;
+        let Some(index) = index_of_table(Table) else {
+            return invalid;
+        };
+        if Request.is_null() {
+            return invalid;
+        }
+        // SAFETY: non-NULL and readable by the caller's contract.
+        let request = unsafe { ptr::read_unaligned(Request) };
+        if request.NameLength > CONTROL_NAME_MAX {
+            return invalid;
+        }
+        let mut units = [0u16; CONTROL_NAME_MAX as usize];
+        let len = request.NameLength as usize;
+        if len > 0 {
+            if request.Name.is_null() {
+                return invalid;
+            }
+            // SAFETY: `Name` is readable for `NameLength` (≤ CONTROL_NAME_MAX) units by the
+            // caller's contract; the destination has room for CONTROL_NAME_MAX units.
+            unsafe { ptr::copy_nonoverlapping(request.Name, units.as_mut_ptr(), len) };
+        }
+        apply_control(index, &request, &units[..len]).0
+    }))
+    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+}
+
+/// Releases the instance behind `Table` (D1): it forgets everything and its table may be
+/// handed out again by a later `StartupEx`. ERROR_INVALID_PARAMETER if `Table` is not a
+/// claimed instance of this DLL.
+///
+/// # Safety
+/// None beyond the `system` ABI: `Table` is only compared, never read.
+#[no_mangle]
+pub unsafe extern "system" fn OfflineV2ReferenceRelease(Table: *const ClresFunctionTable) -> DWORD {
+    catch_unwind(AssertUnwindSafe(|| {
+        let Some(index) = index_of_table(Table) else {
+            return ErrorCode::ERROR_INVALID_PARAMETER.0;
+        };
+        let slot = &SLOTS[index];
+        let mut state = slot.lock();
+        if !slot.claimed.load(Ordering::Acquire) {
+            return ErrorCode::ERROR_INVALID_PARAMETER.0;
+        }
+        if let Some(instance) = state.instance.as_mut() {
+            instance.control(WorkloadControl::Reset);
+        }
+        state.queue.clear();
+        state.callbacks = HostCallbacks::NONE;
+        slot.claimed.store(false, Ordering::Release);
+        ErrorCode::ERROR_SUCCESS.0
+    }))
+    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+}
+
+/// What the instance behind `Table` believes about `Resource`: its `CLUSTER_RESOURCE_STATE`,
+/// or `ClusterResourceStateUnknown` (-1) if it holds no such RESID (tests, conformance).
+///
+/// # Safety
+/// None beyond the `system` ABI: `Table` and `Resource` are only compared, never read.
+#[no_mangle]
+pub unsafe extern "system" fn OfflineV2ReferenceState(
+    Table: *const ClresFunctionTable,
+    Resource: RESID,
+) -> i32 {
+    catch_unwind(AssertUnwindSafe(|| {
+        let Some(index) = index_of_table(Table) else {
+            return CLUSTER_RESOURCE_STATE_UNKNOWN;
+        };
+        let inner = decode_resid(index, Resource);
+        with_instance(index, None, |instance| instance.state_of(inner))
+            .map_or(CLUSTER_RESOURCE_STATE_UNKNOWN, ResourceState::cluster_value)
+    }))
+    .unwrap_or(CLUSTER_RESOURCE_STATE_UNKNOWN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resid_tags_separate_instances() {
+        let r = encode_resid(3, 0x1_0000_0001).map(|r| r as RESID);
+        let Some(r) = r else { panic!("encodable") };
+        assert_eq!(decode_resid(3, r), 0x1_0000_0001);
+        assert_eq!(decode_resid(4, r), 0);
+        assert_eq!(decode_resid(3, ptr::null_mut()), 0);
+        assert!(encode_resid(0, 1usize << TAG_SHIFT).is_none());
+    }
+
+    #[test]
+    fn every_table_is_v4_and_distinct() {
+        for (i, t) in TABLES.iter().enumerate() {
+            assert_eq!(t.TableSize, CLRES_V4_FUNCTION_SIZE);
+            assert_eq!(t.Version, 0x400);
+            assert!(t.V4Functions.Arbitrate.is_none());
+            assert!(t.V4Functions.Release.is_none());
+            assert_eq!(index_of_table(t), Some(i));
+        }
+        let a = TABLES[0].V4Functions.Offline.map(|f| f as usize);
+        let b = TABLES[1].V4Functions.Offline.map(|f| f as usize);
+        assert_ne!(a, b, "entries are monomorphized per instance");
+    }
+}
