@@ -11,6 +11,7 @@
 //! - [`model_report`] and [`conformance_report`]: `reports/model-check.md` and
 //!   `reports/conformance.md` from the JSON files the model checker and the conformance runs
 //!   write (schemas in `reports/README.md`).
+//! - [`move_cycle`]: the move + return-to-source cycle of the `move_cycle` bench.
 //! - [`svg`]: a hand-written bar chart (no plotting dependency).
 
 pub mod bench_report;
@@ -18,4 +19,5 @@ pub mod conformance_report;
 pub mod hot_path;
 pub mod knobs;
 pub mod model_report;
+pub mod move_cycle;
 pub mod svg;

@@ -4,9 +4,11 @@
 //! counts allocations around N calls after a warm-up. The counter itself is shown to work on
 //! a deliberate `Vec` allocation, so a zero is not vacuous.
 //!
-//! The reference DLL is linked into this test binary (the same code the cdylib exports), so
-//! its allocations go through this allocator; a cdylib loaded with `libloading` would use its
-//! own allocator and be invisible here.
+//! The calls go through the reference DLL's exported `CLRES_FUNCTION_TABLE` (`StartupEx`,
+//! then the table's OfflineV2/OnlineV2 entries), linked into this test binary: the same code
+//! the cdylib exports, but its allocations go through this allocator — a cdylib loaded with
+//! `libloading` would use its own copy of the Rust runtime's allocator, invisible here. The
+//! reference logic called directly is checked too.
 #![allow(unsafe_code)] // `unsafe impl GlobalAlloc` for the counting allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -14,7 +16,7 @@ use std::cell::Cell;
 use std::hint::black_box;
 
 use offline_v2::types::{ErrorCode, WorkMode};
-use offline_v2_benches::hot_path::{ReferenceFixture, BATCH};
+use offline_v2_benches::hot_path::{AbiFixture, HotPath, ReferenceFixture, BATCH};
 
 /// Counts allocations (alloc, alloc_zeroed, realloc) made by the current thread.
 struct Counting;
@@ -77,52 +79,39 @@ fn the_counter_counts_a_deliberate_vec_allocation() {
     assert!(n >= 1, "format! allocates");
 }
 
-#[test]
-fn sync_offline_v2_allocates_nothing() {
-    let mut fx = ReferenceFixture::new(BATCH, WorkMode::Sync);
+fn sync_allocations<F: HotPath>(fx: &mut F) -> u64 {
     // Warm-up: every resource through one offline/online cycle.
     for k in 0..BATCH {
         assert_eq!(fx.offline_v2(k), ErrorCode::ERROR_SUCCESS);
         assert_eq!(fx.online_v2(k), ErrorCode::ERROR_SUCCESS);
     }
-    let mut offline_results = 0usize;
+    let mut successes = 0usize;
     let n = allocations_during(|| {
         for i in 0..N {
             let k = i % BATCH;
             if fx.offline_v2(k) == ErrorCode::ERROR_SUCCESS {
-                offline_results += 1;
+                successes += 1;
             }
             black_box(fx.online_v2(k));
         }
     });
     assert_eq!(
-        offline_results, N,
+        successes, N,
         "every measured OfflineV2 answered ERROR_SUCCESS"
     );
-    assert_eq!(
-        n, 0,
-        "{N} sync OfflineV2 (+ OnlineV2) calls made {n} heap allocations"
-    );
+    n
 }
 
-#[test]
-fn rejected_offline_v2_allocates_nothing() {
-    let mut fx = ReferenceFixture::new(4, WorkMode::Sync);
+fn rejected_allocations<F: HotPath>(fx: &mut F) -> u64 {
     assert_eq!(fx.offline_v2_invalid(0), ErrorCode::ERROR_INVALID_PARAMETER);
-    let n = allocations_during(|| {
+    allocations_during(|| {
         for i in 0..N {
             black_box(fx.offline_v2_invalid(i % 4));
         }
-    });
-    assert_eq!(
-        n, 0,
-        "{N} rejected OfflineV2 calls made {n} heap allocations"
-    );
+    })
 }
 
-#[test]
-fn pending_offline_v2_allocates_nothing() {
-    let mut fx = ReferenceFixture::new(BATCH, WorkMode::Pending);
+fn pending_allocations<F: HotPath>(fx: &mut F) -> u64 {
     for k in 0..BATCH {
         assert_eq!(fx.offline_v2(k), ErrorCode::ERROR_IO_PENDING);
         fx.settle_pending_offline(k);
@@ -138,8 +127,48 @@ fn pending_offline_v2_allocates_nothing() {
             fx.settle_pending_offline(k);
         }
     }
+    total
+}
+
+#[test]
+fn sync_offline_v2_through_the_exported_table_allocates_nothing() {
+    let n = sync_allocations(&mut AbiFixture::in_process(BATCH, WorkMode::Sync));
     assert_eq!(
-        total, 0,
-        "pending OfflineV2 calls made {total} heap allocations"
+        n, 0,
+        "{N} sync OfflineV2 (+ OnlineV2) calls made {n} heap allocations"
+    );
+}
+
+#[test]
+fn sync_offline_v2_of_the_reference_logic_allocates_nothing() {
+    let n = sync_allocations(&mut ReferenceFixture::new(BATCH, WorkMode::Sync));
+    assert_eq!(
+        n, 0,
+        "{N} sync OfflineV2 (+ OnlineV2) calls made {n} heap allocations"
+    );
+}
+
+#[test]
+fn rejected_offline_v2_allocates_nothing() {
+    let n = rejected_allocations(&mut AbiFixture::in_process(4, WorkMode::Sync));
+    assert_eq!(
+        n, 0,
+        "{N} rejected OfflineV2 calls made {n} heap allocations"
+    );
+    let n = rejected_allocations(&mut ReferenceFixture::new(4, WorkMode::Sync));
+    assert_eq!(
+        n, 0,
+        "{N} rejected OfflineV2 calls (logic) made {n} heap allocations"
+    );
+}
+
+#[test]
+fn pending_offline_v2_allocates_nothing() {
+    let n = pending_allocations(&mut AbiFixture::in_process(BATCH, WorkMode::Pending));
+    assert_eq!(n, 0, "pending OfflineV2 calls made {n} heap allocations");
+    let n = pending_allocations(&mut ReferenceFixture::new(BATCH, WorkMode::Pending));
+    assert_eq!(
+        n, 0,
+        "pending OfflineV2 calls (logic) made {n} heap allocations"
     );
 }
