@@ -162,6 +162,14 @@ pub const METRICS: &[Metric] = &[
         what: "OfflineV2 answering ERROR_IO_PENDING / empty call",
     },
     Metric {
+        id: "hot_path.logic_offline_sync",
+        bench: "offline_v2_hot_path/logic_offline_sync",
+        baseline: "offline_v2_hot_path/empty_call",
+        direction: Direction::LowerIsBetter,
+        target: None,
+        what: "the same sync OfflineV2 on the reference logic, no export around it / empty call",
+    },
+    Metric {
         id: "move_cycle.return_to_source",
         bench: "move_cycle/return_to_source_cycle",
         baseline: "move_cycle/calibration",
@@ -204,6 +212,21 @@ pub struct Estimate {
     pub median_ns: f64,
     /// Mean time per iteration, ns.
     pub mean_ns: f64,
+    /// Criterion throughput of the bench (elements or bytes per iteration), if declared.
+    /// Ratios use the time per element, so that e.g. a growing scenario corpus or model does
+    /// not read as a regression of the lockstep or checker speed.
+    pub elements: Option<u64>,
+}
+
+impl Estimate {
+    /// Median time per element (per iteration when no throughput is declared), ns.
+    #[must_use]
+    pub fn per_element_ns(&self) -> f64 {
+        match self.elements {
+            Some(n) if n > 0 => self.median_ns / n as f64,
+            _ => self.median_ns,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -220,6 +243,15 @@ struct EstimatesJson {
 #[derive(Deserialize)]
 struct BenchmarkJson {
     full_id: String,
+    #[serde(default)]
+    throughput: Option<serde_json::Value>,
+}
+
+/// `{"Elements": n}` or `{"Bytes": n}` (criterion 0.5's throughput in benchmark.json).
+fn throughput_elements(value: &serde_json::Value) -> Option<u64> {
+    ["Elements", "Bytes", "BytesDecimal"]
+        .iter()
+        .find_map(|k| value.get(k).and_then(serde_json::Value::as_u64))
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ReportError + 'a {
@@ -252,6 +284,7 @@ pub fn parse_estimates(path: &Path, text: &str, id: String) -> Result<Estimate, 
         id,
         median_ns: json.median.point_estimate,
         mean_ns: json.mean.point_estimate,
+        elements: None,
     })
 }
 
@@ -286,18 +319,22 @@ fn walk(
     if estimates.is_file() {
         let text = std::fs::read_to_string(&estimates).map_err(io("read", &estimates))?;
         let meta = dir.join("new").join("benchmark.json");
-        let id = std::fs::read_to_string(&meta)
+        let meta = std::fs::read_to_string(&meta)
             .ok()
-            .and_then(|t| serde_json::from_str::<BenchmarkJson>(&t).ok())
-            .map(|b| b.full_id)
-            .unwrap_or_else(|| {
-                let rel = dir.strip_prefix(root).unwrap_or(dir);
-                rel.components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/")
-            });
-        let estimate = parse_estimates(&estimates, &text, id.clone())?;
+            .and_then(|t| serde_json::from_str::<BenchmarkJson>(&t).ok());
+        let elements = meta
+            .as_ref()
+            .and_then(|b| b.throughput.as_ref())
+            .and_then(throughput_elements);
+        let id = meta.map(|b| b.full_id).unwrap_or_else(|| {
+            let rel = dir.strip_prefix(root).unwrap_or(dir);
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/")
+        });
+        let mut estimate = parse_estimates(&estimates, &text, id.clone())?;
+        estimate.elements = elements;
         out.insert(id, estimate);
         return Ok(());
     }
@@ -410,7 +447,8 @@ impl Verdict {
 pub struct Row {
     /// The metric.
     pub metric: Metric,
-    /// Median ns of the bench and of its baseline, this run.
+    /// Median ns per element (per iteration without throughput) of the bench and of its
+    /// baseline, this run.
     pub times_ns: Option<(f64, f64)>,
     /// This run's ratio.
     pub now: Option<f64>,
@@ -473,7 +511,7 @@ pub fn evaluate_metrics(
             let times_ns = estimates
                 .get(m.bench)
                 .zip(estimates.get(m.baseline))
-                .map(|(b, base)| (b.median_ns, base.median_ns));
+                .map(|(b, base)| (b.per_element_ns(), base.per_element_ns()));
             let now = times_ns.map(|(b, base)| ratio(m.direction, b, base));
             let old = baseline.and_then(|f| f.metrics.get(m.id).copied());
             let worsening = now.zip(old).map(|(now, old)| match m.direction {
@@ -620,7 +658,9 @@ impl BenchReport {
         }
         let _ = writeln!(
             md,
-            "\nHot-path ratios are time of the bench / time of the empty call; \
+            "\nTimes are per iteration, or per element for benches that declare a criterion \
+             throughput (model_check: per unique state; conformance: per lockstep step). \
+             Hot-path ratios are time of the bench / time of the empty call; \
              `model_check.speedup_2_threads` is time(1 thread) / time(2 threads). \
              \"not run\" means one of the two benches is absent from this run. \
              Update the baseline only on purpose: `reports bench --update-baseline`.\n\n\

@@ -308,3 +308,26 @@ fn conformance_report_has_the_128_row_coverage_matrix() {
     assert_eq!(code, 2);
     assert!(err.contains("offline_v2_calls[0].outcome"), "{err}");
 }
+
+#[test]
+fn throughput_benches_are_compared_per_element() {
+    let tmp = TempDir::new().expect("tempdir");
+    let run = tmp.path().join("run");
+    write_estimate(&run, "conformance/calibration", 2000.0);
+    write_estimate(&run, "conformance/lockstep", 30_000.0);
+    let meta = run.join("conformance/lockstep/new/benchmark.json");
+    let text = fs::read_to_string(&meta)
+        .expect("read")
+        .replace(r#""throughput":null"#, r#""throughput":{"Elements":10}"#);
+    fs::write(&meta, text).expect("write");
+    let est = load_estimates(&run).expect("estimates");
+    assert_eq!(est["conformance/lockstep"].elements, Some(10));
+    let report = offline_v2_benches::bench_report::evaluate(&run, &est, None, 0.25).expect("eval");
+    let row = report
+        .rows
+        .iter()
+        .find(|r| r.metric.id == "conformance.lockstep")
+        .expect("row");
+    // 30 µs per pass of 10 steps = 3 µs per step, over a 2 µs calibration.
+    assert!((row.now.expect("ran") - 1.5).abs() < 1e-9, "{row:?}");
+}
