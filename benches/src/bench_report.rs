@@ -18,6 +18,30 @@ use crate::svg::{BarChart, BarRow};
 /// The default noise band: a ratio may be up to 25% worse than the baseline's.
 pub const DEFAULT_NOISE_BAND: f64 = 0.25;
 
+/// Which per-iteration time of a bench the ratios use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Statistic {
+    /// The fastest sample (`new/sample.json`: min of time/iterations). The default: on a shared
+    /// machine noise only ever adds time, so the fastest sample is the least disturbed one;
+    /// in practice it is much steadier between runs than the median.
+    #[default]
+    Min,
+    /// Criterion's median point estimate (`new/estimates.json`).
+    Median,
+}
+
+impl Statistic {
+    /// Name shown in the report.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Min => "fastest sample (min of sample.json)",
+            Self::Median => "median (estimates.json)",
+        }
+    }
+}
+
 /// Version of `reports/baseline.json`'s schema.
 pub const BASELINE_SCHEMA: u32 = 1;
 
@@ -95,6 +119,29 @@ pub enum ReportError {
         found: u32,
         /// Ours.
         expected: u32,
+    },
+    /// A criterion `sample.json` is not what criterion 0.5 writes.
+    #[error(
+        "{path} is not a criterion sample.json (expected {{\"iters\": [...], \"times\": [...]}} of equal, non-zero length): {what}"
+    )]
+    MalformedSamples {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
+    /// The baseline was measured with another statistic than the one requested.
+    #[error(
+        "{path} holds ratios of the {baseline:?} statistic, but {requested:?} was requested; \
+         compare like with like (or re-baseline with --update-baseline)"
+    )]
+    StatisticMismatch {
+        /// The baseline file.
+        path: PathBuf,
+        /// Its statistic.
+        baseline: Statistic,
+        /// The requested one.
+        requested: Statistic,
     },
     /// A noise band outside (0, 10).
     #[error("noise band {0} is not a fraction in (0, 10) (0.25 means ±25%)")]
@@ -212,6 +259,8 @@ pub struct Estimate {
     pub median_ns: f64,
     /// Mean time per iteration, ns.
     pub mean_ns: f64,
+    /// Fastest sample's time per iteration, ns (None without `sample.json`).
+    pub min_ns: Option<f64>,
     /// Criterion throughput of the bench (elements or bytes per iteration), if declared.
     /// Ratios use the time per element, so that e.g. a growing scenario corpus or model does
     /// not read as a regression of the lockstep or checker speed.
@@ -219,13 +268,18 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    /// Median time per element (per iteration when no throughput is declared), ns.
+    /// Time per element (per iteration when no throughput is declared) by `statistic`, ns;
+    /// None when the statistic is not available for this bench.
     #[must_use]
-    pub fn per_element_ns(&self) -> f64 {
-        match self.elements {
-            Some(n) if n > 0 => self.median_ns / n as f64,
-            _ => self.median_ns,
-        }
+    pub fn per_element_ns(&self, statistic: Statistic) -> Option<f64> {
+        let t = match statistic {
+            Statistic::Min => self.min_ns?,
+            Statistic::Median => self.median_ns,
+        };
+        Some(match self.elements {
+            Some(n) if n > 0 => t / n as f64,
+            _ => t,
+        })
     }
 }
 
@@ -238,6 +292,44 @@ struct Stat {
 struct EstimatesJson {
     mean: Stat,
     median: Stat,
+}
+
+#[derive(Deserialize)]
+struct SampleJson {
+    iters: Vec<f64>,
+    times: Vec<f64>,
+}
+
+/// The fastest sample's time per iteration from one `sample.json`.
+///
+/// # Errors
+/// [`ReportError::MalformedSamples`].
+pub fn parse_samples(path: &Path, text: &str) -> Result<f64, ReportError> {
+    let bad = |what: String| ReportError::MalformedSamples {
+        path: path.to_path_buf(),
+        what,
+    };
+    let json: SampleJson = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    if json.iters.is_empty() || json.iters.len() != json.times.len() {
+        return Err(bad(format!(
+            "{} iters, {} times",
+            json.iters.len(),
+            json.times.len()
+        )));
+    }
+    let min = json
+        .iters
+        .iter()
+        .zip(&json.times)
+        .map(|(i, t)| t / i)
+        .fold(f64::INFINITY, f64::min);
+    if min.is_finite() && min > 0.0 {
+        Ok(min)
+    } else {
+        Err(bad(format!(
+            "fastest sample {min} ns is not a positive time"
+        )))
+    }
 }
 
 #[derive(Deserialize)]
@@ -284,6 +376,7 @@ pub fn parse_estimates(path: &Path, text: &str, id: String) -> Result<Estimate, 
         id,
         median_ns: json.median.point_estimate,
         mean_ns: json.mean.point_estimate,
+        min_ns: None,
         elements: None,
     })
 }
@@ -335,6 +428,11 @@ fn walk(
         });
         let mut estimate = parse_estimates(&estimates, &text, id.clone())?;
         estimate.elements = elements;
+        let samples = dir.join("new").join("sample.json");
+        if samples.is_file() {
+            let text = std::fs::read_to_string(&samples).map_err(io("read", &samples))?;
+            estimate.min_ns = Some(parse_samples(&samples, &text)?);
+        }
         out.insert(id, estimate);
         return Ok(());
     }
@@ -361,6 +459,9 @@ pub struct BaselineFile {
     pub schema: u32,
     /// Allowed worsening before a regression, as a fraction (0.25 = ±25%).
     pub noise_band: f64,
+    /// The statistic the ratios were computed with.
+    #[serde(default = "median")]
+    pub statistic: Statistic,
     /// Free text: how and where the baseline was measured.
     #[serde(default)]
     pub note: String,
@@ -405,6 +506,10 @@ impl BaselineFile {
     }
 }
 
+fn median() -> Statistic {
+    Statistic::Median
+}
+
 fn check_band(band: f64) -> Result<f64, ReportError> {
     if band.is_finite() && band > 0.0 && band < 10.0 {
         Ok(band)
@@ -447,9 +552,12 @@ impl Verdict {
 pub struct Row {
     /// The metric.
     pub metric: Metric,
-    /// Median ns per element (per iteration without throughput) of the bench and of its
-    /// baseline, this run.
+    /// ns per element (per iteration without throughput) of the bench and of its baseline,
+    /// this run, by the report's statistic (or the median, see `fell_back`).
     pub times_ns: Option<(f64, f64)>,
+    /// The report's statistic was unavailable for one of the two benches: the median of both
+    /// was used.
+    pub fell_back: bool,
     /// This run's ratio.
     pub now: Option<f64>,
     /// The committed baseline's ratio.
@@ -467,6 +575,8 @@ pub struct Row {
 pub struct BenchReport {
     /// The noise band used.
     pub band: f64,
+    /// The statistic used (a metric falls back to the median if a bench has no samples).
+    pub statistic: Statistic,
     /// One row per metric of [`METRICS`].
     pub rows: Vec<Row>,
 }
@@ -489,8 +599,9 @@ pub fn evaluate(
     estimates: &BTreeMap<String, Estimate>,
     baseline: Option<&BaselineFile>,
     band: f64,
+    statistic: Statistic,
 ) -> Result<BenchReport, ReportError> {
-    evaluate_metrics(METRICS, dir, estimates, baseline, band)
+    evaluate_metrics(METRICS, dir, estimates, baseline, band, statistic)
 }
 
 /// [`evaluate`] over any metric list (tests use synthetic ones).
@@ -503,15 +614,19 @@ pub fn evaluate_metrics(
     estimates: &BTreeMap<String, Estimate>,
     baseline: Option<&BaselineFile>,
     band: f64,
+    statistic: Statistic,
 ) -> Result<BenchReport, ReportError> {
     let band = check_band(band)?;
     let rows: Vec<Row> = metrics
         .iter()
         .map(|m| {
-            let times_ns = estimates
-                .get(m.bench)
-                .zip(estimates.get(m.baseline))
-                .map(|(b, base)| (b.per_element_ns(), base.per_element_ns()));
+            let pair = estimates.get(m.bench).zip(estimates.get(m.baseline));
+            let times =
+                |st| pair.and_then(|(b, base)| b.per_element_ns(st).zip(base.per_element_ns(st)));
+            let (times_ns, fell_back) = match times(statistic) {
+                Some(t) => (Some(t), false),
+                None => (times(Statistic::Median), pair.is_some()),
+            };
             let now = times_ns.map(|(b, base)| ratio(m.direction, b, base));
             let old = baseline.and_then(|f| f.metrics.get(m.id).copied());
             let worsening = now.zip(old).map(|(now, old)| match m.direction {
@@ -532,6 +647,7 @@ pub fn evaluate_metrics(
             Row {
                 metric: *m,
                 times_ns,
+                fell_back,
                 now,
                 baseline: old,
                 worsening,
@@ -546,7 +662,11 @@ pub fn evaluate_metrics(
             found: estimates.keys().cloned().collect::<Vec<_>>().join(", "),
         });
     }
-    Ok(BenchReport { band, rows })
+    Ok(BenchReport {
+        band,
+        statistic,
+        rows,
+    })
 }
 
 fn fmt_ratio(v: Option<f64>) -> String {
@@ -588,6 +708,7 @@ impl BenchReport {
         BaselineFile {
             schema: BASELINE_SCHEMA,
             noise_band: self.band,
+            statistic: self.statistic,
             note: note.to_owned(),
             metrics,
         }
@@ -601,11 +722,12 @@ impl BenchReport {
         let _ = writeln!(md, "# Benchmark regression report\n");
         let _ = writeln!(
             md,
-            "Generated by `reports bench` from criterion's `target/criterion/**/new/estimates.json` \
-             (median per iteration). Each metric is a **ratio of two benches measured in the same \
+            "Generated by `reports bench` from criterion's `target/criterion/**/new/` output; \
+             statistic: {}. Each metric is a **ratio of two benches measured in the same \
              run**, so machine speed and load cancel out; it is compared with \
              `reports/baseline.json`. Noise band: a ratio may be up to {pct:.0}% worse than the \
              baseline (×{:.2}) before it counts as a regression.\n",
+            self.statistic.label(),
             1.0 + self.band
         );
         let verdict = if self.regressions().is_empty() {
@@ -622,7 +744,10 @@ impl BenchReport {
         for r in &self.rows {
             let times = r.times_ns.map_or_else(
                 || "–".to_owned(),
-                |(b, base)| format!("{} / {}", fmt_ns(b), fmt_ns(base)),
+                |(b, base)| {
+                    let note = if r.fell_back { " (median)" } else { "" };
+                    format!("{} / {}{note}", fmt_ns(b), fmt_ns(base))
+                },
             );
             let change = r.now.zip(r.baseline).map_or_else(
                 || "–".to_owned(),

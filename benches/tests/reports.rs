@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use offline_v2_benches::bench_report::{
-    evaluate_metrics, load_estimates, BaselineFile, Direction, Metric, ReportError, Verdict,
-    METRICS,
+    evaluate_metrics, load_estimates, BaselineFile, Direction, Metric, ReportError, Statistic,
+    Verdict, METRICS,
 };
 use tempfile::TempDir;
 
@@ -28,6 +28,14 @@ fn write_estimate(criterion: &Path, id: &str, median_ns: f64) {
         md = stat(median_ns)
     );
     fs::write(dir.join("estimates.json"), estimates).expect("write");
+    // Three samples; the fastest runs at 0.9 × the median.
+    let samples = format!(
+        r#"{{"sampling_mode":"Linear","iters":[10.0,20.0,30.0],"times":[{},{},{}]}}"#,
+        median_ns * 0.9 * 10.0,
+        median_ns * 20.0,
+        median_ns * 1.1 * 30.0
+    );
+    fs::write(dir.join("sample.json"), samples).expect("write");
     let meta = format!(
         r#"{{"group_id":"{group}","function_id":"{function}","value_str":null,"throughput":null,"full_id":"{id}","directory_name":"{id}","title":"{id}"}}"#
     );
@@ -147,6 +155,7 @@ fn a_lower_speed_up_is_a_regression_and_a_higher_one_is_not() {
     let baseline = BaselineFile {
         schema: 1,
         noise_band: 0.25,
+        statistic: Statistic::Median,
         note: String::new(),
         metrics: [("speedup".to_owned(), 1.8)].into_iter().collect(),
     };
@@ -155,7 +164,15 @@ fn a_lower_speed_up_is_a_regression_and_a_higher_one_is_not() {
         write_estimate(&dir, "g/one", one);
         write_estimate(&dir, "g/two", two);
         let est = load_estimates(&dir).expect("estimates");
-        let r = evaluate_metrics(&[metric], &dir, &est, Some(&baseline), 0.25).expect("eval");
+        let r = evaluate_metrics(
+            &[metric],
+            &dir,
+            &est,
+            Some(&baseline),
+            0.25,
+            Statistic::Median,
+        )
+        .expect("eval");
         (r.rows[0].verdict, r.rows[0].target_met)
     };
     assert_eq!(verdict(100.0, 55.0), (Verdict::Ok, Some(true)));
@@ -189,8 +206,9 @@ fn missing_or_malformed_criterion_output_is_a_clear_error() {
     let unrelated = tmp.path().join("unrelated");
     write_estimate(&unrelated, "other/bench", 3.0);
     let est = load_estimates(&unrelated).expect("estimates");
-    let err = offline_v2_benches::bench_report::evaluate(&unrelated, &est, None, 0.25)
-        .expect_err("no metric");
+    let err =
+        offline_v2_benches::bench_report::evaluate(&unrelated, &est, None, 0.25, Statistic::Min)
+            .expect_err("no metric");
     assert!(err.to_string().contains("other/bench"), "{err}");
 }
 
@@ -322,7 +340,8 @@ fn throughput_benches_are_compared_per_element() {
     fs::write(&meta, text).expect("write");
     let est = load_estimates(&run).expect("estimates");
     assert_eq!(est["conformance/lockstep"].elements, Some(10));
-    let report = offline_v2_benches::bench_report::evaluate(&run, &est, None, 0.25).expect("eval");
+    let report = offline_v2_benches::bench_report::evaluate(&run, &est, None, 0.25, Statistic::Min)
+        .expect("eval");
     let row = report
         .rows
         .iter()
@@ -330,4 +349,59 @@ fn throughput_benches_are_compared_per_element() {
         .expect("row");
     // 30 µs per pass of 10 steps = 3 µs per step, over a 2 µs calibration.
     assert!((row.now.expect("ran") - 1.5).abs() < 1e-9, "{row:?}");
+}
+
+#[test]
+fn the_fastest_sample_is_the_default_statistic_and_the_median_a_fallback() {
+    let tmp = TempDir::new().expect("tempdir");
+    let run = tmp.path().join("run");
+    hot_path_run(&run, 15.0);
+    let est = load_estimates(&run).expect("estimates");
+    let e = &est["offline_v2_hot_path/offline_sync"];
+    assert!((e.min_ns.expect("samples") - 13.5).abs() < 1e-9);
+    // Without sample.json for one side, the metric uses the median of both, and says so.
+    fs::remove_file(run.join("offline_v2_hot_path/empty_call/new/sample.json")).expect("rm");
+    let est = load_estimates(&run).expect("estimates");
+    let r = offline_v2_benches::bench_report::evaluate(&run, &est, None, 0.25, Statistic::Min)
+        .expect("eval");
+    let row = &r.rows[0];
+    assert!(row.fell_back);
+    assert_eq!(row.times_ns, Some((15.0, 1.5)));
+    assert!(r.to_markdown().contains("(median)"));
+
+    fs::write(
+        run.join("offline_v2_hot_path/offline_sync/new/sample.json"),
+        r#"{"iters": [1.0], "times": []}"#,
+    )
+    .expect("write");
+    let err = load_estimates(&run).expect_err("malformed samples");
+    assert!(matches!(err, ReportError::MalformedSamples { .. }), "{err}");
+}
+
+#[test]
+fn comparing_with_a_baseline_of_another_statistic_is_refused() {
+    let tmp = TempDir::new().expect("tempdir");
+    let run = tmp.path().join("run");
+    hot_path_run(&run, 15.0);
+    let baseline = tmp.path().join("baseline.json");
+    let out = tmp.path().join("out");
+    let args = [
+        "bench",
+        "--criterion",
+        s(&run),
+        "--baseline",
+        s(&baseline),
+        "--out",
+        s(&out),
+    ];
+    let mut update = args.to_vec();
+    update.extend(["--update-baseline", "--statistic", "median"]);
+    assert_eq!(reports(&update).0, 0);
+    let mut min = args.to_vec();
+    min.extend(["--statistic", "min"]);
+    let (code, _, err) = reports(&min);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("compare like with like"), "{err}");
+    // Without --statistic the baseline's statistic is used.
+    assert_eq!(reports(&args).0, 0);
 }

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use offline_v2_benches::bench_report::{
-    evaluate, load_estimates, BaselineFile, ReportError, DEFAULT_NOISE_BAND,
+    evaluate, load_estimates, BaselineFile, ReportError, Statistic, DEFAULT_NOISE_BAND,
 };
 use offline_v2_benches::conformance_report::Conformance;
 use offline_v2_benches::model_report::ModelCheck;
@@ -43,6 +43,9 @@ enum Command {
         /// Noise band as a fraction (default: the baseline file's, else 0.25).
         #[arg(long)]
         band: Option<f64>,
+        /// Per-iteration time used for the ratios (default: the baseline file's, else min).
+        #[arg(long, value_enum)]
+        statistic: Option<Statistic>,
         /// Write this run's ratios into the baseline file (explicit; never a side effect).
         #[arg(long)]
         update_baseline: bool,
@@ -94,7 +97,7 @@ fn bench(
     criterion: Option<PathBuf>,
     baseline_path: &Path,
     out: &Path,
-    band: Option<f64>,
+    (band, statistic): (Option<f64>, Option<Statistic>),
     update: bool,
     note: &str,
 ) -> Result<bool, String> {
@@ -104,13 +107,29 @@ fn bench(
     let band = band
         .or(old.as_ref().map(|b| b.noise_band))
         .unwrap_or(DEFAULT_NOISE_BAND);
-    let mut report =
-        evaluate(&dir, &estimates, old.as_ref(), band).map_err(|e: ReportError| e.to_string())?;
+    let base_stat = old.as_ref().map(|b| b.statistic);
+    let statistic = statistic.or(base_stat).unwrap_or_default();
+    // Re-baselining may change the statistic; comparing may not.
+    let compare_with = match (base_stat, update) {
+        (Some(b), false) if b != statistic => {
+            return Err(ReportError::StatisticMismatch {
+                path: baseline_path.to_path_buf(),
+                baseline: b,
+                requested: statistic,
+            }
+            .to_string())
+        }
+        (Some(b), true) if b != statistic => None,
+        _ => old.as_ref(),
+    };
+    let mut report = evaluate(&dir, &estimates, compare_with, band, statistic)
+        .map_err(|e: ReportError| e.to_string())?;
     if update {
-        let new = report.to_baseline(old.as_ref(), note);
+        let new = report.to_baseline(compare_with, note);
         new.save(baseline_path).map_err(|e| e.to_string())?;
         eprintln!("reports: baseline updated: {}", baseline_path.display());
-        report = evaluate(&dir, &estimates, Some(&new), band).map_err(|e| e.to_string())?;
+        report =
+            evaluate(&dir, &estimates, Some(&new), band, statistic).map_err(|e| e.to_string())?;
     }
     write(&out.join("bench.md"), &report.to_markdown())?;
     write(&out.join("bench.svg"), &report.to_svg())?;
@@ -148,9 +167,17 @@ fn main() -> ExitCode {
             baseline,
             out,
             band,
+            statistic,
             update_baseline,
             note,
-        } => bench(criterion, &baseline, &out, band, update_baseline, &note),
+        } => bench(
+            criterion,
+            &baseline,
+            &out,
+            (band, statistic),
+            update_baseline,
+            &note,
+        ),
         Command::ModelCheck { input, out } => ModelCheck::load(&input)
             .map_err(|e| e.to_string())
             .and_then(|m| {
