@@ -191,12 +191,19 @@ pub fn find_cdylib() -> Result<PathBuf, LoadError> {
             .skip(1)
             .take(2)
             .flat_map(|d| [d.to_path_buf(), d.join("deps")]);
+        // Both places may hold a copy; the newest one is the one cargo just built.
+        let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
         for dir in dirs {
             let candidate = dir.join(&name);
-            if candidate.is_file() {
-                return Ok(candidate);
+            if let Ok(modified) = std::fs::metadata(&candidate).and_then(|m| m.modified()) {
+                if newest.as_ref().is_none_or(|(t, _)| modified > *t) {
+                    newest = Some((modified, candidate.clone()));
+                }
             }
             searched.push(candidate);
+        }
+        if let Some((_, path)) = newest {
+            return Ok(path);
         }
     }
     Err(LoadError::NotBuilt { searched })

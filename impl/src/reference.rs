@@ -128,6 +128,21 @@ pub struct TraceEntry {
 #[derive(Debug)]
 pub struct InjectedPanic;
 
+/// Installs, once, a panic hook that stays silent for an [`InjectedPanic`] (a test-only fault
+/// that R8 turns into ERROR_GEN_FAILURE, SPEC §7 `inject_panic`) and hands every other panic to
+/// the hook that was there before. In the cdylib this affects only the DLL's own copy of std.
+pub fn quiet_injected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<InjectedPanic>().is_none() {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// One instance of the reference resource DLL.
 #[derive(Debug)]
 pub struct Instance {
@@ -615,6 +630,7 @@ impl ReferenceDll {
     /// A fresh instance.
     #[must_use]
     pub fn new() -> Self {
+        quiet_injected_panics();
         Self::default()
     }
 

@@ -931,10 +931,12 @@ fn r20_crash_of_an_idle_owner_recovers_groups_in_declaration_order() {
     assert_eq!(
         out,
         [
+            // I2: every group fails over first (Open on the new owner) ...
             h.open("n2", "a"),
-            h.on_call("n2", "a", E::ERROR_SUCCESS),
             h.open("n2", "c"),
             h.open("n2", "d"),
+            // ... then each recovers, in declaration order.
+            h.on_call("n2", "a", E::ERROR_SUCCESS),
             h.on_call("n2", "d", E::ERROR_SUCCESS),
         ]
     );

@@ -100,7 +100,7 @@ fn step_into_appends_to_the_callers_buffer() {
 }
 
 #[test]
-fn i2_crash_completes_every_touched_operation_before_any_recovery() {
+fn i2_crash_completes_and_places_each_group_before_any_recovery_runs() {
     let mut h = Builder::new(&["n1", "n2", "n3"])
         .group("g1", "n1", vec![sync(on("a")), on("b")])
         .group("g2", "n2", vec![on("c")])
@@ -113,12 +113,13 @@ fn i2_crash_completes_every_touched_operation_before_any_recovery() {
     assert_eq!(
         out,
         [
+            // Per group: completion, then placement (g1 stays on n1; g2, owned by the Down
+            // node, fails over to the first Up node: Open there) ...
             completed(0, E::ERROR_CLUSTER_NODE_DOWN),
             completed(1, E::ERROR_CLUSTER_NODE_DOWN),
-            // g1 (queued, source Up): back to its persistent state on n1.
-            h.on_call("n1", "a", E::ERROR_SUCCESS),
-            // g2 (owner Down): fails over to the first Up node.
             h.open("n1", "c"),
+            // ... then the recoveries run, in declaration order.
+            h.on_call("n1", "a", E::ERROR_SUCCESS),
             h.on_call("n1", "c", E::ERROR_IO_PENDING),
         ]
     );

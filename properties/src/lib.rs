@@ -1,6 +1,9 @@
 //! Model checking, conformance and scenario replay tying `offline-v2` to `offline-v2-model`.
+pub mod budget;
+pub mod conformance;
 pub mod corpus;
 pub mod impl_side;
+pub mod model_check;
 pub mod model_side;
 pub mod replay;
 pub mod scenario;

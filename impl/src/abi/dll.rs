@@ -301,6 +301,7 @@ fn startup(
     callbacks: HostCallbacks,
     out: *mut *const ClresFunctionTable,
 ) -> DWORD {
+    crate::reference::quiet_injected_panics();
     if !(min..=max).contains(&CLRES_VERSION_V4_00) {
         return ErrorCode::ERROR_REVISION_MISMATCH.0;
     }

@@ -14,6 +14,8 @@ struct Recovery {
     ignore: bool,
     /// An outstanding call on the (Up) owner, inherited from the aborted job (I6).
     waiting: Option<Outstanding>,
+    /// How the recovery's pass treats the inherited call's end (I6).
+    adoption: Adoption,
     /// Where to fail over if the owner is Down (R20: S for a move with RETURN_TO_SOURCE
     /// whose destination died after ownership passed).
     prefer: Option<NodeId>,
@@ -297,8 +299,10 @@ impl<D: ResourceDll> Cluster<D> {
                 }
             }
         }
-        // First every operation touching the node completes, in group declaration order ...
-        let mut recoveries = Vec::new();
+        // Per group in declaration order: the operation touching the node completes at once,
+        // and the group is placed: it stays on its Up owner or fails over (Open on the new
+        // owner). Then every placed group runs its recovery, in declaration order (I2).
+        let mut placed = Vec::new();
         for g in 0..self.groups.len() {
             let group = GroupId(super::small(g));
             let owned = self.groups[g].owner == node;
@@ -306,37 +310,57 @@ impl<D: ResourceDll> Cluster<D> {
             let touches = job.is_some_and(|j| {
                 owned || j.ends.is_some_and(|e| e.source == node || e.dest == node)
             });
-            if let (true, Some(job)) = (touches, job) {
-                self.groups[g].job = None;
-                if let Some(op) = job.op {
-                    self.complete(op, ErrorCode::ERROR_CLUSTER_NODE_DOWN);
+            let recovery = match (touches, job) {
+                (true, Some(job)) => {
+                    self.groups[g].job = None;
+                    if let Some(op) = job.op {
+                        self.complete(op, ErrorCode::ERROR_CLUSTER_NODE_DOWN);
+                    }
+                    let prefer = job.ends.and_then(|e| {
+                        (owned && e.dest == node && e.return_to_source()).then_some(e.source)
+                    });
+                    let waiting = if owned { None } else { job.waiting };
+                    Recovery {
+                        group,
+                        ignore: job.ignore,
+                        waiting,
+                        adoption: match (waiting, job.phase) {
+                            (None, _) => Adoption::None,
+                            // A call of an interrupted D13 pass (not itself a foreign one).
+                            (
+                                Some(_),
+                                Phase::Settle {
+                                    adoption: Adoption::None | Adoption::Continued,
+                                    ..
+                                },
+                            ) => Adoption::Continued,
+                            (Some(_), _) => Adoption::Foreign,
+                        },
+                        prefer,
+                    }
                 }
-                let prefer = job.ends.and_then(|e| {
-                    (owned && e.dest == node && e.return_to_source()).then_some(e.source)
-                });
-                recoveries.push(Recovery {
-                    group,
-                    ignore: job.ignore,
-                    waiting: if owned { None } else { job.waiting },
-                    prefer,
-                });
-            } else if owned {
-                recoveries.push(Recovery {
+                _ if owned => Recovery {
                     group,
                     ignore: false,
                     waiting: None,
+                    adoption: Adoption::None,
                     prefer: None,
-                });
+                },
+                _ => continue,
+            };
+            if self.place(recovery) {
+                placed.push(group);
             }
         }
-        // ... then each such group is recovered, in declaration order (I2).
-        for recovery in recoveries {
-            self.recover(recovery);
+        for group in placed {
+            self.drive(group);
         }
     }
 
-    /// R20/D17: bring a group to its persistent state on its Up owner, or fail it over.
-    fn recover(&mut self, recovery: Recovery) {
+    /// R20/D17: keep the group on its Up owner or fail it over (Open on the new owner, no
+    /// Close on the dead node), and install its recovery job without running it. `false`:
+    /// no Up node, the group waits, owned by the Down node (R10).
+    fn place(&mut self, recovery: Recovery) -> bool {
         let group = recovery.group;
         let owner = self.groups[group.index()].owner;
         let target = if self.nodes[owner.index()] == NodeState::Up {
@@ -349,27 +373,36 @@ impl<D: ResourceDll> Cluster<D> {
         } else if let Some(first) = self.up_nodes().next() {
             first
         } else {
-            return; // R10: no Up node; the group waits, owned by the Down node.
+            return false;
         };
         if target != owner {
-            self.transfer(group, None, target); // D17: no Close on the dead node
+            self.transfer(group, None, target); // D17
         }
+        self.install_recovery(group, recovery.ignore, recovery.waiting, recovery.adoption);
+        true
+    }
+
+    /// Installs (without running) a recovery job: a D13 pass with no operation (R20).
+    fn install_recovery(
+        &mut self,
+        group: GroupId,
+        ignore: bool,
+        waiting: Option<Outstanding>,
+        adoption: Adoption,
+    ) {
         let mut job = Job::new(
             None,
-            recovery.ignore,
+            ignore,
             None,
             Phase::Settle {
                 next: 0,
                 result: None,
-                adoption: if recovery.waiting.is_some() {
-                    Adoption::Inherited
-                } else {
-                    Adoption::None
-                },
+                adoption,
             },
         );
-        job.waiting = recovery.waiting;
-        self.start_job(group, job);
+        job.waiting = waiting;
+        debug_assert!(self.groups[group.index()].job.is_none());
+        self.groups[group.index()].job = Some(job);
     }
 
     /// R20/D17: a node starts again, empty; waiting groups recover on it.
@@ -377,20 +410,22 @@ impl<D: ResourceDll> Cluster<D> {
         if self.nodes.get(node.index()) != Some(&NodeState::Down) {
             return;
         }
+        // The groups waiting for a node (R10): owned by a Down node — possibly this one, whose
+        // instance was reset, so their resources are open nowhere.
+        let waiting: Vec<GroupId> = (0..self.groups.len())
+            .filter(|&g| self.nodes[self.groups[g].owner.index()] == NodeState::Down)
+            .map(|g| GroupId(super::small(g)))
+            .collect();
         self.nodes[node.index()] = NodeState::Up;
         self.dlls[node.index()].control(WorkloadControl::Reset);
         self.drain(node);
         self.configure_instance(node, false);
-        for g in 0..self.groups.len() {
-            let owner = self.groups[g].owner;
-            if self.nodes[owner.index()] == NodeState::Down {
-                self.recover(Recovery {
-                    group: GroupId(super::small(g)),
-                    ignore: false,
-                    waiting: None,
-                    prefer: Some(node),
-                });
-            }
+        // One group at a time, in declaration order: Open on this node, then recovery (I2).
+        for group in waiting {
+            debug_assert!(self.groups[group.index()].job.is_none());
+            self.transfer(group, None, node); // D17: Open, even if it was the owner
+            self.install_recovery(group, false, None, Adoption::None);
+            self.drive(group);
         }
     }
 }

@@ -65,6 +65,8 @@ impl<D: ResourceDll> Cluster<D> {
     /// the host view (I7).
     pub(super) fn open(&mut self, node: NodeId, resource: ResourceId) -> Option<Resid> {
         let n = node.index();
+        // D3: the DLL reports a lock at Open; no report means unlocked (I15).
+        self.resources[resource.index()].locked = false;
         let resid = self.dlls[n].open(resource, &self.names.resource_names[resource.index()]);
         self.resids[n][resource.index()] = resid;
         self.out.push(Output::DllCall(DllCall {

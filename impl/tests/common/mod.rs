@@ -279,3 +279,107 @@ pub fn quiet_injected_panics() {
         }));
     });
 }
+
+// ---- seeded random runs (shared by the fuzz and differential tests) ----
+
+use offline_v2::cluster::RawResid;
+use offline_v2::resource_dll::RawDest;
+
+/// A tiny deterministic generator (a seed reproduces a run).
+pub struct Lcg(pub u64);
+impl Lcg {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+pub const NODES: [&str; 3] = ["n1", "n2", "n3"];
+pub const GROUPS: [&str; 2] = ["g1", "g2"];
+pub const RESOURCES: [&str; 4] = ["a", "b", "c", "d"];
+
+pub fn random_config(rng: &mut Lcg) -> Builder {
+    let mut pick = |name: &str| {
+        let r = if rng.below(2) == 0 {
+            on(name)
+        } else {
+            off(name)
+        };
+        if rng.below(3) == 0 {
+            sync(r)
+        } else {
+            r
+        }
+    };
+    let (a, b, c, d) = (pick("a"), pick("b"), pick("c"), pick("d"));
+    Builder::new(&NODES)
+        .group("g1", "n1", vec![a, b])
+        .group("g2", "n2", vec![c, d])
+        .timeouts(500, 100)
+}
+
+pub fn random_input(rng: &mut Lcg) -> Input {
+    let r = ResourceId(u8::try_from(rng.below(4)).unwrap());
+    let n = NodeId(u8::try_from(rng.below(3)).unwrap());
+    let name = |rng: &mut Lcg, names: &[&str]| {
+        let i = usize::try_from(rng.below(names.len() as u64 + 1)).unwrap();
+        names.get(i).copied().unwrap_or("nope").to_owned()
+    };
+    match rng.below(22) {
+        0 | 1 => Input::OfflineResource {
+            resource: name(rng, &RESOURCES),
+            flags: OfflineResourceFlags::from_bits_retain(u32::try_from(rng.below(9)).unwrap()),
+            reason: OfflineReason::None,
+        },
+        2 | 3 => Input::OnlineResource {
+            resource: name(rng, &RESOURCES),
+        },
+        4..=6 => Input::MoveGroup {
+            group: name(rng, &GROUPS),
+            dest: if rng.below(4) == 0 {
+                None
+            } else {
+                Some(name(rng, &NODES))
+            },
+            flags: MoveGroupFlags::from_bits_retain(u32::try_from(rng.below(16)).unwrap()),
+        },
+        7 => Input::CancelGroupOperation {
+            group: name(rng, &GROUPS),
+            reserved: u32::from(rng.below(8) == 0),
+        },
+        8 => Input::CompleteOffline(r),
+        9 => Input::FailOffline(r),
+        10 => Input::CompleteOnline(r),
+        11 => Input::FailOnline(r),
+        12 => Input::Tick { ms: rng.below(300) },
+        13 => Input::Lock(r),
+        14 => Input::Unlock(r),
+        15 => Input::Busy(r),
+        16 => Input::Unbusy(r),
+        17 => Input::NetDown {
+            from: n,
+            to: NodeId(u8::try_from(rng.below(3)).unwrap()),
+        },
+        18 => {
+            if rng.below(3) == 0 {
+                Input::CrashNode(n)
+            } else {
+                Input::StartNode(n)
+            }
+        }
+        19 => Input::EmbeddedFailure(r),
+        20 => Input::InjectPanic(r),
+        _ => Input::RawOfflineV2 {
+            node: n,
+            resid: RawResid::Of(r),
+            dest: RawDest::Null,
+            flags: u32::try_from(rng.below(0x80)).unwrap(),
+            inbuf: None,
+            inbuf_size: 0,
+            reserved: 0,
+        },
+    }
+}

@@ -1,0 +1,738 @@
+//! Conformance of the implementation against the model (issue 5).
+//!
+//! - [`lockstep`] applies the same steps to both sides (impl through the loaded cdylib) and
+//!   compares, after every step, the call's return code, the DLL calls (entry, node, resource,
+//!   exact flags, destination, answer), persistent-state writes, completions and the mapped
+//!   host view ([`crate::replay`]).
+//! - [`steps_strategy`] generates random step sequences for proptest (client calls with all
+//!   flag combinations, environment events and faults, raw OfflineV2 calls with malformed
+//!   arguments); a failure shrinks and is written as a SPEC §7 scenario by [`regression`].
+//! - [`model_paths`] enumerates every model path up to a depth from a model configuration,
+//!   for exhaustive model-guided testing, and [`Coverage`] counts distinct
+//!   (action, flag set, outcome) triples.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use offline_v2::loader::LoadedDll;
+use offline_v2::types::{
+    ErrorCode, MoveGroupFlags, OfflineFlags, OfflineReason, OfflineResourceFlags, ResourceState,
+};
+use offline_v2_model::actions::{step as model_step, Action, Dest, DestArg, ResidArg};
+use offline_v2_model::config::{ModelConfig, Setup};
+use offline_v2_model::state::Persist;
+use proptest::prelude::*;
+use stateright::Model;
+
+use crate::impl_side::ImplSide;
+use crate::model_side::ModelSide;
+use crate::replay::{replay, Obs, ReplayReport, Side};
+use crate::scenario::{
+    Call, CallEntry, Check, Event, ExpectedCall, ExpectedCompletion, GroupDecl, RawResidSpec,
+    ResourceDecl, Scenario, Step,
+};
+
+/// A RESID no instance ever issues (slot 0xBEEF of generation 0: generations start at 1).
+pub const FORGED_RESID: u64 = 0xBEEF;
+
+/// A scenario with the set-up of a model [`Setup`] and no steps.
+#[must_use]
+pub fn scenario_of_setup(setup: &Setup, name: &str) -> Scenario {
+    let mode = |m: offline_v2_model::config::WorkMode| match m {
+        offline_v2_model::config::WorkMode::Sync => offline_v2::types::WorkMode::Sync,
+        offline_v2_model::config::WorkMode::Pending => offline_v2::types::WorkMode::Pending,
+    };
+    Scenario {
+        file: PathBuf::from(format!("{name}.json")),
+        name: name.to_owned(),
+        pending_timeout: setup.pending_timeout,
+        retry_interval: setup.retry_interval,
+        nodes: setup.nodes.clone(),
+        groups: setup
+            .groups
+            .iter()
+            .map(|g| GroupDecl {
+                name: g.name.clone(),
+                owner: setup.nodes.get(g.owner).cloned().unwrap_or_default(),
+                resources: g
+                    .resources
+                    .iter()
+                    .map(|r| ResourceDecl {
+                        name: r.name.clone(),
+                        persistent: match r.persistent {
+                            Persist::Online => offline_v2::types::PersistentState::Online,
+                            Persist::Offline => offline_v2::types::PersistentState::Offline,
+                        },
+                        offline: mode(r.offline),
+                        online: mode(r.online),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        steps: Vec::new(),
+    }
+}
+
+/// The scenario step of a model action (names from `s`).
+#[must_use]
+pub fn step_of_action(s: &Scenario, action: &Action) -> Step {
+    let resources: Vec<&str> = s.resource_names().collect();
+    let r = |i: usize| resources.get(i).map_or("nope", |x| *x).to_owned();
+    let rn = |i: Option<usize>| i.map_or_else(|| "nope".to_owned(), r);
+    let n = |i: u8| {
+        s.nodes
+            .get(usize::from(i))
+            .cloned()
+            .unwrap_or_else(|| "nope".into())
+    };
+    let g = |i: Option<usize>| {
+        i.and_then(|i| s.groups.get(i))
+            .map_or_else(|| "nope".to_owned(), |x| x.name.clone())
+    };
+    let call = |call: Call| Step::Call { call, expect: None };
+    match *action {
+        Action::OfflineResource {
+            resource,
+            flags,
+            reason,
+        } => call(Call::OfflineResource {
+            resource: rn(resource),
+            flags: OfflineResourceFlags::from_bits_retain(flags),
+            reason: OfflineReason::ALL
+                .into_iter()
+                .find(|x| x.value() == reason)
+                .unwrap_or_default(),
+        }),
+        Action::OnlineResource { resource } => call(Call::OnlineResource {
+            resource: rn(resource),
+        }),
+        Action::MoveGroup { group, dest, flags } => call(Call::MoveGroup {
+            group: g(group),
+            dest: match dest {
+                Dest::Null => None,
+                Dest::Node(d) => Some(n(d)),
+                Dest::Unknown => Some("nope".into()),
+            },
+            flags: MoveGroupFlags::from_bits_retain(flags),
+        }),
+        Action::CancelGroupOperation { group, reserved } => call(Call::CancelGroupOperation {
+            group: g(group),
+            reserved,
+        }),
+        Action::RawOfflineV2 {
+            node,
+            resid,
+            dest,
+            flags,
+            inbuf_null,
+            inbuf_size,
+            reserved,
+        } => call(Call::RawOfflineV2 {
+            node: n(node),
+            resid: match resid {
+                ResidArg::Held(i) => RawResidSpec::Resource(r(i)),
+                ResidArg::Forged => RawResidSpec::Value(FORGED_RESID),
+            },
+            dest: match dest {
+                DestArg::None => None,
+                DestArg::Valid(d) => Some(n(d)),
+                DestArg::Invalid => Some("bad_name".into()),
+            },
+            flags,
+            inbuf: if inbuf_null { None } else { Some(vec![0; 4]) },
+            inbuf_size,
+            reserved,
+        }),
+        Action::CompleteOffline(i) => Step::Event(Event::CompleteOffline(r(i))),
+        Action::FailOffline(i) => Step::Event(Event::FailOffline(r(i))),
+        Action::CompleteOnline(i) => Step::Event(Event::CompleteOnline(r(i))),
+        Action::FailOnline(i) => Step::Event(Event::FailOnline(r(i))),
+        Action::Tick(ms) => Step::Event(Event::Tick(ms)),
+        Action::Lock(i) => Step::Event(Event::Lock(r(i))),
+        Action::Unlock(i) => Step::Event(Event::Unlock(r(i))),
+        Action::Busy(i) => Step::Event(Event::Busy(r(i))),
+        Action::Unbusy(i) => Step::Event(Event::Unbusy(r(i))),
+        Action::NetDown(a, b) => Step::Event(Event::NetDown(n(a), n(b))),
+        Action::NetUp(a, b) => Step::Event(Event::NetUp(n(a), n(b))),
+        Action::CrashNode(x) => Step::Event(Event::CrashNode(n(x))),
+        Action::StartNode(x) => Step::Event(Event::StartNode(n(x))),
+        Action::EmbeddedFailure(i) => Step::Event(Event::EmbeddedFailure(r(i))),
+        Action::InjectPanic(i) => Step::Event(Event::InjectPanic(r(i))),
+    }
+}
+
+/// Runs `steps` on a fresh implementation (through `dll`) and a fresh model set up as
+/// `setup`, in lockstep; `model` is the model configuration (e.g. with a seeded model bug).
+///
+/// # Errors
+/// A text if the implementation cannot be set up (DLL instances exhausted, bad set-up).
+pub fn lockstep(
+    setup: &Scenario,
+    steps: &[Step],
+    dll: &LoadedDll,
+    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
+    let mut scenario = setup.clone();
+    scenario.steps = steps.to_vec();
+    let dlls = dll
+        .instances(setup.nodes.len())
+        .map_err(|e| e.to_string())?;
+    let mut imp = ImplSide::new(&scenario, dlls).map_err(|e| e.to_string())?;
+    tweak(&mut imp);
+    let mut model = ModelSide::new(&scenario);
+    let mut recorder = Recorder {
+        inner: &mut model,
+        log: Vec::new(),
+    };
+    let report = replay(&scenario, &mut [&mut imp as &mut dyn Side, &mut recorder]);
+    Ok((report, recorder.log))
+}
+
+/// A side that records what the wrapped side produced, step by step.
+struct Recorder<'a> {
+    inner: &'a mut dyn Side,
+    log: Vec<Vec<Obs>>,
+}
+
+impl Side for Recorder<'_> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn call(&mut self, call: &Call) -> Vec<Obs> {
+        let out = self.inner.call(call);
+        self.log.push(out.clone());
+        out
+    }
+    fn event(&mut self, event: &Event) -> Vec<Obs> {
+        let out = self.inner.event(event);
+        self.log.push(out.clone());
+        out
+    }
+    fn view(&self) -> crate::replay::HostView {
+        self.inner.view()
+    }
+}
+
+/// A replayable SPEC §7 scenario of `steps` whose expectations are the model's answers: each
+/// call's return code, and after each step the DLL calls and completions it produced, and a
+/// final check of the whole host view. Replaying it fails exactly where the sides differ.
+#[must_use]
+pub fn regression(setup: &Scenario, name: &str, steps: &[Step]) -> Scenario {
+    let mut scenario = setup.clone();
+    scenario.name = name.to_owned();
+    scenario.steps = steps.to_vec();
+    let mut model = ModelSide::new(&scenario);
+    let nodes = &setup.nodes;
+    let resources: Vec<String> = setup.resource_names().map(str::to_owned).collect();
+    let node = |i: u8| nodes.get(usize::from(i)).cloned().unwrap_or_default();
+    let res = |i: u8| resources.get(usize::from(i)).cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    let mut op_steps: Vec<(u32, usize)> = Vec::new();
+    for s in steps {
+        let observed = match s {
+            Step::Call { call, .. } => model.call(call),
+            Step::Event(e) => model.event(e),
+            other => {
+                out.push(other.clone());
+                continue;
+            }
+        };
+        let index = out.len();
+        let mut step = s.clone();
+        if let Step::Call { expect, .. } = &mut step {
+            *expect = observed.iter().find_map(|o| match o {
+                Obs::Returned { code, .. } => Some(ErrorCode(*code)),
+                _ => None,
+            });
+        }
+        out.push(step);
+        let mut calls = Vec::new();
+        let mut completions = Vec::new();
+        for o in &observed {
+            match *o {
+                Obs::Returned { op: Some(op), .. } => op_steps.push((op, index)),
+                Obs::Call {
+                    node: n,
+                    entry,
+                    resource,
+                    dest,
+                    flags,
+                    result,
+                } => {
+                    if let Some(entry) = entry.listed() {
+                        calls.push(ExpectedCall {
+                            node: node(n),
+                            entry,
+                            resource: res(resource),
+                            dest: if entry == CallEntry::OfflineV2 {
+                                dest.map(node)
+                            } else {
+                                None
+                            },
+                            flags: if entry == CallEntry::OfflineV2 {
+                                OfflineFlags::from_bits_retain(flags)
+                            } else {
+                                OfflineFlags::empty()
+                            },
+                            result: result.map(ErrorCode),
+                        });
+                    }
+                }
+                Obs::Completed { op, result } => {
+                    if let Some((_, step)) = op_steps.iter().find(|(o, _)| *o == op) {
+                        completions.push(ExpectedCompletion {
+                            step: *step,
+                            result: ErrorCode(result),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Steps that produced nothing add no checks: nothing accumulates from them.
+        if !calls.is_empty() {
+            out.push(Step::CheckCalls(calls));
+        }
+        if !completions.is_empty() {
+            out.push(Step::CheckCompletions(completions));
+        }
+    }
+    let view = model.view();
+    let mut check = Check::default();
+    for (g, decl) in setup.groups.iter().enumerate() {
+        check.owner.push((decl.name.clone(), node(view.owner[g])));
+        check.queued.push((decl.name.clone(), view.queued[g]));
+    }
+    for (r, name) in resources.iter().enumerate() {
+        check.state.push((name.clone(), view.state[r]));
+        check.persistent.push((name.clone(), view.persistent[r]));
+        check.locked.push((name.clone(), view.locked[r]));
+    }
+    out.push(Step::Check(check));
+    scenario.steps = out;
+    scenario
+}
+
+/// Writes `scenario` as `dir/<name>.json` (creating `dir`) and returns the path.
+///
+/// # Errors
+/// The I/O error, if any.
+pub fn write_scenario(dir: &Path, scenario: &Scenario) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let slug: String = scenario
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let path = dir.join(format!("{slug}.json"));
+    std::fs::write(&path, crate::scenario_json::to_text(scenario))?;
+    Ok(path)
+}
+
+/// The small set-ups random conformance runs use (names are SPEC-valid).
+#[must_use]
+pub fn fixtures() -> Vec<Scenario> {
+    use offline_v2_model::config::{GroupSetup, ResourceSetup, WorkMode};
+    let res = |name: &str, persistent, offline, online| ResourceSetup {
+        name: name.into(),
+        persistent,
+        offline,
+        online,
+    };
+    let a = Setup {
+        nodes: vec!["n1".into(), "n2".into()],
+        groups: vec![GroupSetup {
+            name: "g1".into(),
+            owner: 0,
+            resources: vec![
+                res("vm1", Persist::Online, WorkMode::Pending, WorkMode::Pending),
+                res("disk1", Persist::Online, WorkMode::Sync, WorkMode::Sync),
+            ],
+        }],
+        pending_timeout: 3,
+        retry_interval: 2,
+    };
+    let b = Setup {
+        nodes: vec!["n1".into(), "n2".into(), "n3".into()],
+        groups: vec![
+            GroupSetup {
+                name: "g1".into(),
+                owner: 0,
+                resources: vec![res(
+                    "vm1",
+                    Persist::Online,
+                    WorkMode::Pending,
+                    WorkMode::Pending,
+                )],
+            },
+            GroupSetup {
+                name: "g2".into(),
+                owner: 1,
+                resources: vec![
+                    res("vm2", Persist::Online, WorkMode::Sync, WorkMode::Pending),
+                    res("ip2", Persist::Offline, WorkMode::Pending, WorkMode::Sync),
+                ],
+            },
+        ],
+        pending_timeout: 5,
+        retry_interval: 2,
+    };
+    vec![
+        scenario_of_setup(&a, "two-nodes"),
+        scenario_of_setup(&b, "three-nodes"),
+    ]
+}
+
+/// A proptest strategy of one step over the declared names of `s`, weighted so operations make
+/// progress (completions and ticks are common), with unknown names, bad flag bits and
+/// malformed raw OfflineV2 arguments mixed in.
+pub fn step_strategy(s: &Scenario) -> BoxedStrategy<Step> {
+    let resources: Vec<String> = s.resource_names().map(str::to_owned).collect();
+    let nodes = s.nodes.clone();
+    let groups: Vec<String> = s.groups.iter().map(|g| g.name.clone()).collect();
+    let ticks = vec![1, s.retry_interval.max(1), s.pending_timeout.max(1)];
+    let pick = |v: Vec<String>| proptest::sample::select(v);
+    let res = pick(resources.clone());
+    let any_res = prop_oneof![8 => pick(resources.clone()), 1 => Just("nope".to_owned())];
+    let node = pick(nodes.clone());
+    let any_node = prop_oneof![8 => pick(nodes.clone()).prop_map(Some), 2 => Just(None), 1 => Just(Some("nope".to_owned()))];
+    let group = prop_oneof![8 => pick(groups.clone()), 1 => Just("nope".to_owned())];
+    let raw_dest = prop_oneof![
+        3 => Just(None),
+        3 => pick(nodes.clone()).prop_map(Some),
+        1 => proptest::sample::select(vec!["", "n_1", "node-16-chars-xx", "n9"]).prop_map(|x| Some(x.to_owned())),
+    ];
+    let call = prop_oneof![
+        3 => (any_res.clone(), prop_oneof![9 => 0u32..8, 1 => Just(0x8u32)], proptest::sample::select(OfflineReason::ALL.to_vec()))
+            .prop_map(|(resource, flags, reason)| Call::OfflineResource { resource, flags: OfflineResourceFlags::from_bits_retain(flags), reason }),
+        2 => any_res.clone().prop_map(|resource| Call::OnlineResource { resource }),
+        5 => (group.clone(), any_node, prop_oneof![12 => 0u32..0x10, 1 => Just(0x10u32), 1 => Just(0x40u32)])
+            .prop_map(|(group, dest, flags)| Call::MoveGroup { group, dest, flags: MoveGroupFlags::from_bits_retain(flags) }),
+        1 => (group, prop_oneof![5 => Just(0u32), 1 => Just(1u32)])
+            .prop_map(|(group, reserved)| Call::CancelGroupOperation { group, reserved }),
+        1 => (node.clone(), prop_oneof![3 => res.clone().prop_map(RawResidSpec::Resource), 1 => Just(RawResidSpec::Value(FORGED_RESID)), 1 => Just(RawResidSpec::Value(0))],
+              raw_dest, prop_oneof![4 => 0u32..0x80, 1 => 0u32..0x200], prop_oneof![4 => Just(None), 1 => Just(Some(vec![1u8, 2]))], 0u32..3, prop_oneof![5 => Just(0u32), 1 => Just(7u32)])
+            .prop_map(|(node, resid, dest, flags, inbuf, inbuf_size, reserved)| Call::RawOfflineV2 { node, resid, dest, flags, inbuf, inbuf_size, reserved }),
+    ]
+    .prop_map(|call| Step::Call { call, expect: None });
+    let event = prop_oneof![
+        4 => res.clone().prop_map(Event::CompleteOffline),
+        4 => res.clone().prop_map(Event::CompleteOnline),
+        1 => res.clone().prop_map(Event::FailOffline),
+        1 => res.clone().prop_map(Event::FailOnline),
+        3 => proptest::sample::select(ticks).prop_map(Event::Tick),
+        1 => res.clone().prop_map(Event::Lock),
+        1 => res.clone().prop_map(Event::Unlock),
+        1 => res.clone().prop_map(Event::Busy),
+        1 => res.clone().prop_map(Event::Unbusy),
+        1 => (node.clone(), node.clone()).prop_map(|(a, b)| Event::NetDown(a, b)),
+        1 => (node.clone(), node.clone()).prop_map(|(a, b)| Event::NetUp(a, b)),
+        1 => node.clone().prop_map(Event::CrashNode),
+        1 => node.prop_map(Event::StartNode),
+        1 => res.clone().prop_map(Event::EmbeddedFailure),
+        1 => res.prop_map(Event::InjectPanic),
+    ]
+    .prop_map(Step::Event);
+    prop_oneof![2 => call, 3 => event].boxed()
+}
+
+/// Random step sequences of length 1..=`max_len` over `s`.
+pub fn steps_strategy(s: &Scenario, max_len: usize) -> BoxedStrategy<Vec<Step>> {
+    proptest::collection::vec(step_strategy(s), 1..=max_len).boxed()
+}
+
+/// Every model path of exactly `depth` actions (or fewer, where no action is enabled) from the
+/// initial state of `cfg`, as the model's own `actions()` enumerates them.
+#[must_use]
+pub fn model_paths(cfg: &ModelConfig, depth: usize) -> Vec<Vec<Action>> {
+    let mut paths = Vec::new();
+    let mut stack = vec![(cfg.init_states().remove(0), Vec::new())];
+    while let Some((state, path)) = stack.pop() {
+        let mut actions = Vec::new();
+        if path.len() < depth {
+            cfg.actions(&state, &mut actions);
+        }
+        if actions.is_empty() {
+            paths.push(path);
+            continue;
+        }
+        for a in actions {
+            let (next, _) = model_step(cfg, &state, &a);
+            let mut p = path.clone();
+            p.push(a);
+            stack.push((next, p));
+        }
+    }
+    paths
+}
+
+/// Distinct (action, flag set, outcome) triples, and the OfflineV2 flag combinations × answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// `kind flags → outcome` texts.
+    pub triples: BTreeSet<String>,
+    /// Every OfflineV2 call (host and raw) by (flag bits, answer), with its count.
+    pub offline_flags: std::collections::BTreeMap<(u32, u32), u64>,
+}
+
+impl Coverage {
+    /// Records one step and what the model side produced for it.
+    pub fn record(&mut self, step: &Step, observed: &[Obs]) {
+        let (kind, flags) = match step {
+            Step::Call { call, .. } => match call {
+                Call::OfflineResource { flags, .. } => ("offline_resource", flags.bits()),
+                Call::OnlineResource { .. } => ("online_resource", 0),
+                Call::MoveGroup { flags, .. } => ("move_group", flags.bits()),
+                Call::CancelGroupOperation { reserved, .. } => {
+                    ("cancel_group_operation", *reserved)
+                }
+                Call::RawOfflineV2 { flags, .. } => ("raw_offline_v2", *flags),
+            },
+            Step::Event(e) => (event_kind(e), 0),
+            _ => return,
+        };
+        let outcome = match step {
+            Step::Call { .. } => observed
+                .iter()
+                .find_map(|o| match o {
+                    Obs::Returned { code, .. } => Some(ErrorCode(*code).to_string()),
+                    _ => None,
+                })
+                .unwrap_or_default(),
+            _ => {
+                let codes: BTreeSet<String> = observed
+                    .iter()
+                    .filter_map(|o| match o {
+                        Obs::Completed { result, .. } => Some(ErrorCode(*result).to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                if codes.is_empty() {
+                    if observed.is_empty() {
+                        "nothing".into()
+                    } else {
+                        "calls".into()
+                    }
+                } else {
+                    codes.into_iter().collect::<Vec<_>>().join("+")
+                }
+            }
+        };
+        self.triples
+            .insert(format!("{kind} {flags:#x} → {outcome}"));
+        for o in observed {
+            match (step, o) {
+                (
+                    _,
+                    Obs::Call {
+                        entry: crate::replay::ObsEntry::OfflineV2,
+                        flags,
+                        result: Some(r),
+                        ..
+                    },
+                ) => *self.offline_flags.entry((*flags, *r)).or_default() += 1,
+                (
+                    Step::Call {
+                        call: Call::RawOfflineV2 { flags, .. },
+                        ..
+                    },
+                    Obs::Returned { code, .. },
+                ) => *self.offline_flags.entry((*flags, *code)).or_default() += 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// Merges another coverage into this one.
+    pub fn merge(&mut self, other: &Coverage) {
+        self.triples.extend(other.triples.iter().cloned());
+        for (k, n) in &other.offline_flags {
+            *self.offline_flags.entry(*k).or_default() += n;
+        }
+    }
+}
+
+fn event_kind(e: &Event) -> &'static str {
+    match e {
+        Event::CompleteOffline(_) => "complete_offline",
+        Event::FailOffline(_) => "fail_offline",
+        Event::CompleteOnline(_) => "complete_online",
+        Event::FailOnline(_) => "fail_online",
+        Event::Tick(_) => "tick",
+        Event::Lock(_) => "lock",
+        Event::Unlock(_) => "unlock",
+        Event::Busy(_) => "busy",
+        Event::Unbusy(_) => "unbusy",
+        Event::NetDown(..) => "net_down",
+        Event::NetUp(..) => "net_up",
+        Event::CrashNode(_) => "crash_node",
+        Event::StartNode(_) => "start_node",
+        Event::EmbeddedFailure(_) => "embedded_failure",
+        Event::InjectPanic(_) => "inject_panic",
+    }
+}
+
+/// Every triple the model can reach from the initial state of `cfg` (whole bounded state
+/// space, each transition once per state).
+#[must_use]
+pub fn reachable_coverage(cfg: &ModelConfig, setup: &Scenario) -> (Coverage, usize) {
+    use std::collections::HashSet;
+    let mut seen = HashSet::new();
+    let mut queue = std::collections::VecDeque::new();
+    let init = cfg.init_states().remove(0);
+    seen.insert(init.clone());
+    queue.push_back(init);
+    let mut cov = Coverage::default();
+    let mut actions = Vec::new();
+    while let Some(state) = queue.pop_front() {
+        actions.clear();
+        cfg.actions(&state, &mut actions);
+        for a in &actions {
+            let (next, obs) = model_step(cfg, &state, a);
+            let obs: Vec<Obs> = obs.into_iter().map(crate::model_side::obs_of).collect();
+            cov.record(&step_of_action(setup, a), &obs);
+            if seen.insert(next.clone()) {
+                queue.push_back(next);
+            }
+        }
+    }
+    (cov, seen.len())
+}
+
+/// The ResourceState names, for reports.
+#[must_use]
+pub fn state_names() -> Vec<&'static str> {
+    ResourceState::ALL.iter().map(|s| s.name()).collect()
+}
+
+/// The outcome of a random lockstep run over one fixture.
+#[derive(Debug, Clone)]
+pub struct RandomOutcome {
+    /// The fixture's name.
+    pub fixture: String,
+    /// Cases run (until the budget, the deadline or the first failure).
+    pub cases: u32,
+    /// Lockstep steps applied in all cases.
+    pub steps: u64,
+    /// The shrunk failing steps and the reason, if a case diverged.
+    pub failure: Option<(Vec<Step>, String)>,
+    /// What the cases exercised.
+    pub coverage: Coverage,
+}
+
+/// Random lockstep runs on `setup`: `cases` sequences of up to `max_len` steps (shrunk on
+/// failure), stopping at `deadline`. `tweak` adjusts each fresh implementation (seeded bugs).
+pub fn run_random(
+    setup: &Scenario,
+    dll: &LoadedDll,
+    cases: u32,
+    max_len: usize,
+    deadline: std::time::Instant,
+    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+) -> RandomOutcome {
+    use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+    use std::cell::Cell;
+    let ran = Cell::new(0u32);
+    let coverage = std::cell::RefCell::new(Coverage::default());
+    let steps_run = Cell::new(0u64);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&steps_strategy(setup, max_len), |steps| {
+        if std::time::Instant::now() > deadline {
+            return Ok(());
+        }
+        ran.set(ran.get() + 1);
+        steps_run.set(steps_run.get() + steps.len() as u64);
+        let (report, model_log) =
+            lockstep(setup, &steps, dll, tweak).map_err(TestCaseError::fail)?;
+        {
+            let mut cov = coverage.borrow_mut();
+            for (step, observed) in steps.iter().zip(&model_log) {
+                cov.record(step, observed);
+            }
+        }
+        match report.failures.first() {
+            None => Ok(()),
+            Some(f) => Err(TestCaseError::fail(f.to_string())),
+        }
+    });
+    RandomOutcome {
+        fixture: setup.name.clone(),
+        cases: ran.get(),
+        steps: steps_run.get(),
+        failure: match result {
+            Err(TestError::Fail(reason, steps)) => Some((steps, reason.to_string())),
+            Err(TestError::Abort(reason)) => Some((Vec::new(), reason.to_string())),
+            Ok(()) => None,
+        },
+        coverage: coverage.into_inner(),
+    }
+}
+
+/// The outcome of exhaustive model-guided replay.
+#[derive(Debug, Clone, Default)]
+pub struct ExhaustiveOutcome {
+    /// Paths enumerated.
+    pub paths: usize,
+    /// Paths replayed before the deadline.
+    pub replayed: usize,
+    /// Steps applied.
+    pub steps: u64,
+    /// Depth.
+    pub depth: usize,
+    /// What the replays exercised.
+    pub coverage: Coverage,
+    /// The first diverging path and the report text.
+    pub failure: Option<(Vec<Step>, String)>,
+}
+
+/// Replays every model path of `cfg` up to `depth` on the implementation in lockstep, until
+/// `deadline`; stops at the first divergence.
+pub fn run_exhaustive(
+    cfg: &ModelConfig,
+    setup: &Scenario,
+    dll: &LoadedDll,
+    depth: usize,
+    deadline: std::time::Instant,
+    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+) -> ExhaustiveOutcome {
+    let paths = model_paths(cfg, depth);
+    let mut out = ExhaustiveOutcome {
+        paths: paths.len(),
+        depth,
+        ..ExhaustiveOutcome::default()
+    };
+    for path in &paths {
+        if std::time::Instant::now() > deadline {
+            break;
+        }
+        let steps: Vec<Step> = path.iter().map(|a| step_of_action(setup, a)).collect();
+        out.replayed += 1;
+        out.steps += steps.len() as u64;
+        match lockstep(setup, &steps, dll, tweak) {
+            Ok((report, model_log)) => {
+                for (step, observed) in steps.iter().zip(&model_log) {
+                    out.coverage.record(step, observed);
+                }
+                if let Some(f) = report.failures.first() {
+                    out.failure = Some((steps, f.to_string()));
+                    break;
+                }
+            }
+            Err(e) => {
+                out.failure = Some((steps, e));
+                break;
+            }
+        }
+    }
+    out
+}
