@@ -1,14 +1,15 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
-//! SPEC §8: conformance throughput — lockstep steps per second of the scenario-corpus replay
-//! (`properties/scenarios/`, and `properties/regressions/` if present): every scenario is
-//! replayed on the implementation (`Cluster` over the in-process `ReferenceDll`) and on the
-//! model in lockstep, set-up included, exactly as `offline-v2 replay` compares them.
-//! Criterion reports steps/second (throughput = lockstep steps per corpus pass).
+//! SPEC §8: conformance throughput — lockstep steps per second (criterion throughput =
+//! lockstep steps per iteration; the report compares time per step):
+//! - `lockstep`: the conformance runner of `properties/` (`run_exhaustive`): every path of the
+//!   default model configuration up to depth [`DEPTH`], each replayed on the implementation
+//!   (through the loaded cdylib, fresh instances per path) and on the model in lockstep,
+//!   compared after every step — deterministic, unlike the random (proptest) runs, whose
+//!   generation and shrinking would dominate;
+//! - `corpus_replay`: the scenario corpus (`properties/scenarios/`, `properties/regressions/`)
+//!   replayed on `Cluster` over the in-process `ReferenceDll` and on the model in lockstep.
 //!
-//! Not (yet) measured: proptest/quickcheck-generated lockstep conformance runs — `properties/`
-//! has no such runner at the time of writing; this bench replays the committed corpus only.
-//!
-//! Same-run baseline: `calibration` (a fixed CPU workload), for `conformance.lockstep`.
+//! Same-run baseline: `calibration` (a fixed CPU workload).
 
 mod common;
 
@@ -16,13 +17,19 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use offline_v2::loader::LoadedDll;
 use offline_v2::reference::ReferenceDll;
 use offline_v2_benches::knobs::{calibration, slowdown_spins, spin, CALIBRATION_ROUNDS};
+use offline_v2_model::ModelConfig;
+use offline_v2_properties::conformance::{run_exhaustive, scenario_of_setup};
 use offline_v2_properties::corpus::{load_all, scenario_files};
 use offline_v2_properties::impl_side::ImplSide;
 use offline_v2_properties::model_side::ModelSide;
 use offline_v2_properties::replay::{replay, Side};
 use offline_v2_properties::scenario::Scenario;
+
+/// Depth of the model paths replayed by the `lockstep` bench.
+const DEPTH: usize = 2;
 
 fn corpus() -> Vec<Scenario> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../properties");
@@ -55,20 +62,48 @@ fn replay_all(scenarios: &[Scenario]) -> usize {
     steps
 }
 
+/// Replays every model path up to [`DEPTH`] in lockstep; returns the steps applied. Panics on
+/// a divergence.
+fn lockstep_paths(cfg: &ModelConfig, setup: &Scenario, dll: &LoadedDll) -> u64 {
+    let far = std::time::Instant::now() + std::time::Duration::from_secs(3600);
+    let out = run_exhaustive(cfg, setup, dll, DEPTH, far, &|_| {});
+    assert!(
+        out.failure.is_none(),
+        "lockstep divergence: {:?}",
+        out.failure
+    );
+    assert_eq!(out.replayed, out.paths, "every path replayed");
+    out.steps
+}
+
 fn conformance(c: &mut Criterion) {
     let slow = slowdown_spins();
+    let dll =
+        LoadedDll::open_built().expect("the reference cdylib is built (cargo build -p offline-v2)");
+    let cfg = ModelConfig::default();
+    let setup = scenario_of_setup(&cfg.setup, "model-default");
+    let path_steps = lockstep_paths(&cfg, &setup, &dll);
     let scenarios = corpus();
-    let steps = replay_all(&scenarios);
+    let corpus_steps = replay_all(&scenarios);
     eprintln!(
-        "conformance: {} scenarios, {steps} lockstep steps per pass",
+        "conformance: {path_steps} lockstep steps over the model paths of depth {DEPTH} (cdylib {}); \
+         corpus: {} scenarios, {corpus_steps} steps",
+        dll.path().display(),
         scenarios.len()
     );
     let mut group = c.benchmark_group("conformance");
     group.bench_function("calibration", |b| {
         b.iter(|| calibration(black_box(CALIBRATION_ROUNDS)));
     });
-    group.throughput(Throughput::Elements(steps as u64));
+    group.throughput(Throughput::Elements(path_steps));
     group.bench_function("lockstep", |b| {
+        b.iter(|| {
+            black_box(lockstep_paths(&cfg, &setup, &dll));
+            spin(slow);
+        });
+    });
+    group.throughput(Throughput::Elements(corpus_steps as u64));
+    group.bench_function("corpus_replay", |b| {
         b.iter(|| {
             black_box(replay_all(black_box(&scenarios)));
             spin(slow);

@@ -246,7 +246,16 @@ pub const METRICS: &[Metric] = &[
         baseline: "conformance/calibration",
         direction: Direction::LowerIsBetter,
         target: None,
-        what: "lockstep impl-vs-model run / calibration",
+        what:
+            "lockstep conformance (model paths, impl via cdylib vs model), per step / calibration",
+    },
+    Metric {
+        id: "conformance.corpus_replay",
+        bench: "conformance/corpus_replay",
+        baseline: "conformance/calibration",
+        direction: Direction::LowerIsBetter,
+        target: None,
+        what: "scenario-corpus lockstep replay, per step / calibration",
     },
 ];
 
@@ -462,6 +471,10 @@ pub struct BaselineFile {
     /// The statistic the ratios were computed with.
     #[serde(default = "median")]
     pub statistic: Statistic,
+    /// Per-metric noise bands overriding `noise_band` (metrics that are noisier by nature,
+    /// e.g. a 2-thread speed-up on a machine whose cores are shared).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bands: BTreeMap<String, f64>,
     /// Free text: how and where the baseline was measured.
     #[serde(default)]
     pub note: String,
@@ -492,6 +505,9 @@ impl BaselineFile {
             });
         }
         check_band(file.noise_band)?;
+        for band in file.bands.values() {
+            check_band(*band)?;
+        }
         Ok(Some(file))
     }
 
@@ -564,6 +580,8 @@ pub struct Row {
     pub baseline: Option<f64>,
     /// How much worse (>1) or better (<1) than the baseline, direction-adjusted.
     pub worsening: Option<f64>,
+    /// The noise band applied to this metric.
+    pub band: f64,
     /// The verdict.
     pub verdict: Verdict,
     /// Whether this run meets the metric's target, if it has one and ran.
@@ -629,6 +647,9 @@ pub fn evaluate_metrics(
             };
             let now = times_ns.map(|(b, base)| ratio(m.direction, b, base));
             let old = baseline.and_then(|f| f.metrics.get(m.id).copied());
+            let band = baseline
+                .and_then(|f| f.bands.get(m.id).copied())
+                .unwrap_or(band);
             let worsening = now.zip(old).map(|(now, old)| match m.direction {
                 Direction::LowerIsBetter => now / old,
                 Direction::HigherIsBetter => old / now,
@@ -651,6 +672,7 @@ pub fn evaluate_metrics(
                 now,
                 baseline: old,
                 worsening,
+                band,
                 verdict,
                 target_met,
             }
@@ -709,6 +731,7 @@ impl BenchReport {
             schema: BASELINE_SCHEMA,
             noise_band: self.band,
             statistic: self.statistic,
+            bands: old.map(|o| o.bands.clone()).unwrap_or_default(),
             note: note.to_owned(),
             metrics,
         }
@@ -738,9 +761,9 @@ impl BenchReport {
         let _ = writeln!(md, "{verdict}\n");
         let _ = writeln!(
             md,
-            "| metric | what | bench / baseline (this run) | baseline ratio | now | change | verdict | target |"
+            "| metric | what | bench / baseline (this run) | baseline ratio | now | change | band | verdict | target |"
         );
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
         for r in &self.rows {
             let times = r.times_ns.map_or_else(
                 || "–".to_owned(),
@@ -770,13 +793,14 @@ impl BenchReport {
             };
             let _ = writeln!(
                 md,
-                "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} | {} | ±{:.0}% | {} | {} |",
                 r.metric.id,
                 r.metric.what,
                 times,
                 fmt_ratio(r.baseline),
                 fmt_ratio(r.now),
                 change,
+                r.band * 100.0,
                 r.verdict.label(),
                 target
             );
@@ -806,8 +830,8 @@ impl BenchReport {
                 baseline: r.baseline,
                 now: r.now,
                 band_edge: r.baseline.map(|b| match r.metric.direction {
-                    Direction::LowerIsBetter => b * (1.0 + self.band),
-                    Direction::HigherIsBetter => b / (1.0 + self.band),
+                    Direction::LowerIsBetter => b * (1.0 + r.band),
+                    Direction::HigherIsBetter => b / (1.0 + r.band),
                 }),
                 bad: r.verdict == Verdict::Regressed,
             })

@@ -156,6 +156,7 @@ fn a_lower_speed_up_is_a_regression_and_a_higher_one_is_not() {
         schema: 1,
         noise_band: 0.25,
         statistic: Statistic::Median,
+        bands: std::collections::BTreeMap::new(),
         note: String::new(),
         metrics: [("speedup".to_owned(), 1.8)].into_iter().collect(),
     };
@@ -404,4 +405,53 @@ fn comparing_with_a_baseline_of_another_statistic_is_refused() {
     assert!(err.contains("compare like with like"), "{err}");
     // Without --statistic the baseline's statistic is used.
     assert_eq!(reports(&args).0, 0);
+}
+
+#[test]
+fn a_per_metric_band_overrides_the_global_one() {
+    let tmp = TempDir::new().expect("tempdir");
+    let (base_run, slow_run, out) = (
+        tmp.path().join("base"),
+        tmp.path().join("slow"),
+        tmp.path().join("out"),
+    );
+    let baseline = tmp.path().join("baseline.json");
+    hot_path_run(&base_run, 16.0);
+    hot_path_run(&slow_run, 25.6); // +60%
+    let args = |run: &Path| {
+        reports(&[
+            "bench",
+            "--criterion",
+            s(run),
+            "--baseline",
+            s(&baseline),
+            "--out",
+            s(&out),
+        ])
+    };
+    let mut upd = vec![
+        "bench",
+        "--criterion",
+        s(&base_run),
+        "--baseline",
+        s(&baseline),
+    ];
+    upd.extend(["--out", s(&out), "--update-baseline"]);
+    assert_eq!(reports(&upd).0, 0);
+    assert_eq!(args(&slow_run).0, 1);
+    let mut file = BaselineFile::load(&baseline)
+        .expect("load")
+        .expect("exists");
+    file.bands.insert("hot_path.offline_sync".into(), 0.75);
+    file.save(&baseline).expect("save");
+    let (code, _, err) = args(&slow_run);
+    assert_eq!(code, 0, "{err}");
+    let md = fs::read_to_string(out.join("bench.md")).expect("md");
+    assert!(md.contains("| ±75% |"), "{md}");
+    // Re-baselining keeps the per-metric bands.
+    assert_eq!(reports(&upd).0, 0);
+    let file = BaselineFile::load(&baseline)
+        .expect("load")
+        .expect("exists");
+    assert_eq!(file.bands.get("hot_path.offline_sync"), Some(&0.75));
 }
