@@ -58,6 +58,24 @@ pub struct Conformance {
     /// OfflineV2 calls made by the impl side, grouped by (flags, outcome).
     #[serde(default)]
     pub offline_v2_calls: Vec<FlagOutcome>,
+    /// Optional: model paths replayed by the exhaustive driver.
+    #[serde(default)]
+    pub paths: Option<u64>,
+    /// Optional: depth of those paths.
+    #[serde(default)]
+    pub depth: Option<u64>,
+    /// Optional: distinct (action, flags, outcome) transitions exercised of those reachable.
+    #[serde(default)]
+    pub transition_coverage: Option<TransitionCoverage>,
+}
+
+/// Transitions exercised by the exhaustive driver, of those reachable in the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransitionCoverage {
+    /// Exercised.
+    pub exercised: u64,
+    /// Reachable.
+    pub reachable: u64,
 }
 
 /// Short names of the seven flags, in bit order (for the matrix's flag column).
@@ -221,6 +239,18 @@ impl Conformance {
             self.steps as f64 / self.seconds,
             self.failures.len()
         );
+        if let (Some(paths), Some(depth)) = (self.paths, self.depth) {
+            let _ = writeln!(md, "\nModel paths replayed: {paths} (depth {depth}).");
+        }
+        if let Some(t) = self.transition_coverage {
+            let _ = writeln!(
+                md,
+                "\nTransition coverage: {} of {} reachable (action, flags, outcome) transitions ({:.0}%).",
+                t.exercised,
+                t.reachable,
+                100.0 * t.exercised as f64 / t.reachable.max(1) as f64
+            );
+        }
         if !self.failures.is_empty() {
             let _ = writeln!(md, "\n## Failures\n");
             for f in &self.failures {

@@ -49,9 +49,9 @@ enum Command {
         /// Write this run's ratios into the baseline file (explicit; never a side effect).
         #[arg(long)]
         update_baseline: bool,
-        /// Note stored in the baseline file with --update-baseline.
-        #[arg(long, default_value = "quick profile, 2 shared cores")]
-        note: String,
+        /// Note stored in the baseline file with --update-baseline (default: keep the old one).
+        #[arg(long)]
+        note: Option<String>,
     },
     /// reports/model-check.md from the model checker's JSON.
     ModelCheck {
@@ -99,7 +99,7 @@ fn bench(
     out: &Path,
     (band, statistic): (Option<f64>, Option<Statistic>),
     update: bool,
-    note: &str,
+    note: Option<&str>,
 ) -> Result<bool, String> {
     let dir = criterion.unwrap_or_else(|| target_dir().join("criterion"));
     let estimates = load_estimates(&dir).map_err(|e| e.to_string())?;
@@ -125,7 +125,11 @@ fn bench(
     let mut report = evaluate(&dir, &estimates, compare_with, band, statistic)
         .map_err(|e: ReportError| e.to_string())?;
     if update {
-        let new = report.to_baseline(compare_with, note);
+        let note = note
+            .map(str::to_owned)
+            .or_else(|| old.as_ref().map(|o| o.note.clone()))
+            .unwrap_or_else(|| "quick profile (scripts/bench.sh)".to_owned());
+        let new = report.to_baseline(compare_with, &note);
         new.save(baseline_path).map_err(|e| e.to_string())?;
         eprintln!("reports: baseline updated: {}", baseline_path.display());
         report =
@@ -176,7 +180,7 @@ fn main() -> ExitCode {
             &out,
             (band, statistic),
             update_baseline,
-            &note,
+            note.as_deref(),
         ),
         Command::ModelCheck { input, out } => ModelCheck::load(&input)
             .map_err(|e| e.to_string())
