@@ -39,6 +39,14 @@ cargo bench -p offline-v2-benches "${only[@]}"
 status=0
 "$reports" bench "${report_args[@]}" || status=$?
 
+# The model-check and conformance reports, when `offline-v2 verify` has written their inputs.
+target="${CARGO_TARGET_DIR:-target}"
+for kind in model-check conformance; do
+    if [ -f "$target/reports/$kind.json" ]; then
+        "$reports" "$kind" --input "$target/reports/$kind.json" || status=$?
+    fi
+done
+
 if [ "$non_vacuity" = 1 ]; then
     # A slowed hot path, measured in a separate criterion home, must fail the report (exit 1).
     scratch="$(mktemp -d)"
