@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use offline_v2::loader::{find_cdylib, LoadedDll};
+use offline_v2_model::bugs::Bug;
 use offline_v2_model::config::{ModelConfig, Setup};
 use offline_v2_properties::budget;
 use offline_v2_properties::conformance::{
@@ -103,6 +104,20 @@ struct ConfigArgs {
     /// Budget of faults.
     #[arg(long)]
     faults: Option<u8>,
+    /// Check a deliberately broken variant of the model (non-vacuity), e.g. ReturnLegWithoutDnu.
+    #[arg(long, value_parser = parse_bug)]
+    bug: Option<Bug>,
+}
+
+fn parse_bug(text: &str) -> Result<Bug, String> {
+    let wanted: String = text.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    Bug::ALL
+        .into_iter()
+        .find(|b| format!("{b:?}").eq_ignore_ascii_case(&wanted))
+        .ok_or_else(|| {
+            let names: Vec<String> = Bug::ALL.iter().map(|b| format!("{b:?}")).collect();
+            format!("unknown bug {text:?}; one of: {}", names.join(", "))
+        })
 }
 
 impl ConfigArgs {
@@ -128,6 +143,9 @@ impl ConfigArgs {
         }
         if let Some(f) = self.faults {
             cfg.bounds.faults = f;
+        }
+        if let Some(bug) = self.bug {
+            cfg = cfg.with_bug(bug);
         }
         cfg
     }

@@ -139,6 +139,15 @@ pub fn run(opts: &CheckOptions) -> CheckResult {
                 .get(p.name)
                 .cloned()
                 .map(stateright::Path::into_actions);
+            // stateright's BFS reports a short, not always the shortest, counterexample (M6):
+            // for an `always` property re-search with the model's own shortest-path BFS.
+            let path = match path {
+                Some(found) if matches!(p.expectation, Expectation::Always) => Some(
+                    offline_v2_model::shortest::shortest_counterexample(&opts.config, p.condition)
+                        .unwrap_or(found),
+                ),
+                other => other,
+            };
             let discovered = path.is_some();
             let sometimes = matches!(p.expectation, Expectation::Sometimes);
             PropertyVerdict {

@@ -1,0 +1,186 @@
+//! The `offline-v2` command line: help texts, exit codes on bad input, and a readable diff when
+//! an expectation of a corpus file is edited (issue 6).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_offline-v2"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn corpus(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name)
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("offline-v2-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn every_subcommand_explains_itself_with_an_example() {
+    for sub in ["verify", "check", "replay", "explore"] {
+        let o = run(&[sub, "--help"]);
+        let (out, _) = text(&o);
+        assert!(o.status.success(), "{sub} --help fails");
+        assert!(
+            out.contains("Example:"),
+            "{sub} --help has no example:\n{out}"
+        );
+    }
+    let (out, _) = text(&run(&["--help"]));
+    for sub in ["verify", "check", "replay", "explore"] {
+        assert!(out.contains(sub), "top-level help lists {sub}");
+    }
+}
+
+#[test]
+fn a_malformed_scenario_exits_2_with_file_and_json_path_and_runs_nothing() {
+    let dir = temp_dir("malformed");
+    let good = dir.join("a-good.json");
+    std::fs::copy(corpus("r12-r17-spec-example-return-to-source.json"), &good).expect("copy");
+    let bad = dir.join("b-bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"nodes":["n1","n2"],"groups":[{"name":"g1","owner":"n1","resources":[{"name":"vm1","persistent":"online"}]}],
+            "steps":[{"call":"move_group","group":"g1","dest":"n2","flags":["RETURN_TO_SOURCE"]}]}"#,
+    )
+    .expect("write");
+    let o = run(&["replay", dir.to_str().expect("utf-8")]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        err.contains("b-bad.json") && err.contains("$.steps[0].flags[0]"),
+        "{err}"
+    );
+    assert!(err.contains("unknown flag \"RETURN_TO_SOURCE\""), "{err}");
+    assert!(
+        !out.contains("ok "),
+        "nothing may run before every file is valid:\n{out}"
+    );
+    for (content, path) in [
+        ("{ not json", "$ (line 1"),
+        (
+            r#"{"nodes":["n1"],"groups":[],"steps":[{"event":"crash_node","node":"n7"}]}"#,
+            "$.steps[0].node",
+        ),
+        (
+            r#"{"nodes":["n1"],"groups":[],"steps":[{"event":"tick","ms":-1}]}"#,
+            "$.steps[0].ms",
+        ),
+        (
+            r#"{"nodes":["n1"],"groups":[],"steps":[{"call":"online_resource","resource":"x","expect":"ERROR_NOPE"}]}"#,
+            "$.steps[0].expect",
+        ),
+    ] {
+        std::fs::write(&bad, content).expect("write");
+        let o = run(&["replay", bad.to_str().expect("utf-8")]);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{content}: {err}");
+        assert!(err.contains(path), "{content}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn editing_one_expectation_makes_replay_fail_with_a_readable_diff() {
+    let dir = temp_dir("edited");
+    let original = std::fs::read_to_string(corpus("r12-r17-spec-example-return-to-source.json"))
+        .expect("read");
+    // The first leg's flags, as the SPEC lists them, with DO_NOT_UPDATE removed.
+    let edited = original.replacen(
+        r#""dest": "n2", "flags": ["RETURN_TO_SOURCE_NODE_ON_ERROR", "DO_NOT_UPDATE_PERSISTENT_STATE"]"#,
+        r#""dest": "n2", "flags": ["RETURN_TO_SOURCE_NODE_ON_ERROR"]"#,
+        1,
+    );
+    assert_ne!(edited, original, "the edit applies");
+    let file = dir.join("edited.json");
+    std::fs::write(&file, edited).expect("write");
+    let o = run(&["replay", file.to_str().expect("utf-8")]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("step 5: check_calls — diverged: impl, model"),
+        "{out}"
+    );
+    assert!(
+        out.contains("n1: OfflineV2(vm1, dest n2, [RETURN_TO_SOURCE_NODE_ON_ERROR])"),
+        "the expectation is shown:\n{out}"
+    );
+    assert!(
+        out.contains("impl produced:")
+            && out.contains("model produced:")
+            && out.contains("[RETURN_TO_SOURCE_NODE_ON_ERROR|DO_NOT_UPDATE_PERSISTENT_STATE]"),
+        "both sides' calls are shown:\n{out}"
+    );
+    assert!(out.contains("replay: 0 passed, 1 failed"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_corpus_replays_clean_through_the_command_line() {
+    let o = run(&["replay", "--quiet", corpus("").to_str().expect("utf-8")]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains(" passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn bad_command_lines_exit_2_with_a_message() {
+    for args in [
+        vec!["check", "--nodes", "9"],
+        vec!["check", "--symmetry"],
+        vec!["check", "--bug", "no-such-bug"],
+        vec!["replay"],
+        vec!["replay", "/nonexistent/scenarios"],
+        vec!["frobnicate"],
+    ] {
+        let o = run(&args);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.trim().is_empty(), "{args:?} says why");
+    }
+}
+
+#[test]
+fn check_finds_and_emits_a_counterexample_of_a_broken_model() {
+    let dir = temp_dir("check");
+    let file = dir.join("cx.json");
+    let o = run(&[
+        "check",
+        "--bug",
+        "ReturnLegWithoutDnu",
+        "--emit-scenario",
+        file.to_str().expect("utf-8"),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("FAILS  always     R12 exact OfflineV2 flags"),
+        "{out}"
+    );
+    assert!(
+        out.contains("counterexample (") && out.contains("    1. "),
+        "a numbered trace:\n{out}"
+    );
+    // The emitted scenario replays (its expectations are the real model's, so it passes on
+    // the real implementation): the counterexample path itself is legal input.
+    assert!(Path::new(&file).exists());
+    let o = run(&["replay", file.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", text(&o).0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
