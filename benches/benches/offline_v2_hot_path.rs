@@ -25,7 +25,6 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::hint::black_box;
 
 use criterion::measurement::WallTime;
@@ -48,15 +47,15 @@ fn offline_batched<F: HotPath>(
     reset(fx, 0);
     group.bench_function(id, |b| {
         b.iter_custom(|iters| {
-            let fx = RefCell::new(&mut *fx);
             batched(
                 iters,
                 BATCH,
-                |k| {
-                    black_box(call(&mut fx.borrow_mut(), black_box(k)));
+                fx,
+                |fx, k| {
+                    black_box(call(fx, black_box(k)));
                     spin(slow);
                 },
-                |k| reset(&mut fx.borrow_mut(), k),
+                reset,
             )
         });
     });
@@ -75,10 +74,11 @@ fn hot_path(c: &mut Criterion) {
             batched(
                 iters,
                 BATCH,
-                |k| {
+                &mut (),
+                |(), k| {
                     black_box(EmptyTable::offline_v2(black_box(k)));
                 },
-                |k| {
+                |(), k| {
                     black_box(EmptyTable::online_v2(black_box(k)));
                 },
             )
