@@ -26,7 +26,8 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-[ ${#only[@]} -gt 0 ] || only=(--benches)
+# A run of every bench must produce every metric (a renamed bench must not pass silently).
+[ ${#only[@]} -gt 0 ] || { only=(--benches); report_args+=(--require-all); }
 
 export OFFLINE_V2_BENCH_PROFILE="$profile"
 # The hot path goes through the cdylib's exported table: build it where the bench looks.

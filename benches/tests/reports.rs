@@ -455,3 +455,27 @@ fn a_per_metric_band_overrides_the_global_one() {
         .expect("exists");
     assert_eq!(file.bands.get("hot_path.offline_sync"), Some(&0.75));
 }
+
+#[test]
+fn require_all_fails_when_a_metric_was_not_run() {
+    let tmp = TempDir::new().expect("tempdir");
+    let run = tmp.path().join("run");
+    hot_path_run(&run, 16.0);
+    let out = tmp.path().join("out");
+    let baseline = tmp.path().join("none.json");
+    let base = [
+        "bench",
+        "--criterion",
+        s(&run),
+        "--baseline",
+        s(&baseline),
+        "--out",
+        s(&out),
+    ];
+    assert_eq!(reports(&base).0, 0, "metrics not run are shown, not failed");
+    let mut all = base.to_vec();
+    all.push("--require-all");
+    let (code, _, err) = reports(&all);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("move_cycle.return_to_source"), "{err}");
+}

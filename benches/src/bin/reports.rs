@@ -43,6 +43,10 @@ enum Command {
         /// Noise band as a fraction (default: the baseline file's, else 0.25).
         #[arg(long)]
         band: Option<f64>,
+        /// Fail (exit 2) if any metric was not run: guards against a renamed or skipped bench
+        /// silently passing the report.
+        #[arg(long)]
+        require_all: bool,
         /// Per-iteration time used for the ratios (default: the baseline file's, else min).
         #[arg(long, value_enum)]
         statistic: Option<Statistic>,
@@ -98,7 +102,7 @@ fn bench(
     baseline_path: &Path,
     out: &Path,
     (band, statistic): (Option<f64>, Option<Statistic>),
-    update: bool,
+    (update, require_all): (bool, bool),
     note: Option<&str>,
 ) -> Result<bool, String> {
     let dir = criterion.unwrap_or_else(|| target_dir().join("criterion"));
@@ -146,6 +150,21 @@ fn bench(
             row.verdict.label()
         );
     }
+    if require_all {
+        let missing: Vec<&str> = report
+            .rows
+            .iter()
+            .filter(|r| r.now.is_none())
+            .map(|r| r.metric.id)
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "--require-all: these metrics were not run: {} (their benches are missing from {})",
+                missing.join(", "),
+                dir.display()
+            ));
+        }
+    }
     let regressions = report.regressions();
     if !regressions.is_empty() {
         eprintln!(
@@ -171,6 +190,7 @@ fn main() -> ExitCode {
             baseline,
             out,
             band,
+            require_all,
             statistic,
             update_baseline,
             note,
@@ -179,7 +199,7 @@ fn main() -> ExitCode {
             &baseline,
             &out,
             (band, statistic),
-            update_baseline,
+            (update_baseline, require_all),
             note.as_deref(),
         ),
         Command::ModelCheck { input, out } => ModelCheck::load(&input)
