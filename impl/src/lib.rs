@@ -8,10 +8,14 @@
 //! - [`resource_dll`]: the seam between the host and one node's DLL instance.
 //! - [`cluster`]: the sans-IO coordinator and host, `Cluster::step(Input) -> Vec<Output>`.
 //! - [`loader`]: loads a built cdylib with `libloading` and drives it through the same seam.
+//! - `seeded` (feature `seeded-bugs`, tests only): deliberate bugs proving conformance is not
+//!   vacuous.
 
 pub mod abi;
 pub mod cluster;
 pub mod loader;
 pub mod reference;
 pub mod resource_dll;
+#[cfg(feature = "seeded-bugs")]
+pub mod seeded;
 pub mod types;

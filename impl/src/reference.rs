@@ -156,6 +156,9 @@ pub struct Instance {
     trace_next: usize,
     /// Every RESID from before a reset is stale: generations never repeat.
     next_generation: u32,
+    /// The switched-on seeded DLL bug (tests only); survives `Reset` (it is code, not state).
+    #[cfg(feature = "seeded-bugs")]
+    bug: crate::seeded::SeededBug,
 }
 
 impl Default for Instance {
@@ -184,7 +187,16 @@ impl Instance {
             trace: [TraceEntry::default(); TRACE_LEN],
             trace_next: 0,
             next_generation: 1,
+            #[cfg(feature = "seeded-bugs")]
+            bug: crate::seeded::SeededBug::None,
         }
+    }
+
+    /// Switches a seeded DLL bug on (tests only, [`crate::seeded`]); host bugs change nothing
+    /// here.
+    #[cfg(feature = "seeded-bugs")]
+    pub fn set_seeded_bug(&mut self, bug: crate::seeded::SeededBug) {
+        self.bug = bug;
     }
 
     /// The node this instance runs on, if told (D1).
@@ -368,6 +380,13 @@ impl Instance {
         reserved: u32,
     ) -> ErrorCode {
         let flags = OfflineFlags::from_bits_retain(raw_flags);
+        // Seeded bug: Reserved is not looked at.
+        #[cfg(feature = "seeded-bugs")]
+        let reserved = if self.bug == crate::seeded::SeededBug::ReservedIgnored {
+            0
+        } else {
+            reserved
+        };
         // R1: validation first, no state change on failure.
         if reserved != 0 || flags.unknown_bits() != 0 || (inbuf_null && inbuf_size > 0) {
             return ErrorCode::ERROR_INVALID_PARAMETER;

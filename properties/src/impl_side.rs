@@ -92,6 +92,11 @@ impl<D: ResourceDll> ImplSide<D> {
         &self.cluster
     }
 
+    /// The cluster, to adjust it before a run (e.g. a seeded bug through a lockstep `tweak`).
+    pub fn cluster_mut(&mut self) -> &mut Cluster<D> {
+        &mut self.cluster
+    }
+
     fn node(&self, name: &str) -> NodeId {
         NodeId(index(&self.nodes, name))
     }

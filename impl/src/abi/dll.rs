@@ -286,6 +286,9 @@ fn claim(callbacks: HostCallbacks) -> Option<usize> {
         // A1: a reclaimed instance is reset, so its generations keep counting.
         Some(instance) => {
             instance.control(WorkloadControl::Reset);
+            // A seeded DLL bug belongs to one claim of the instance, never to the next.
+            #[cfg(feature = "seeded-bugs")]
+            instance.set_seeded_bug(crate::seeded::SeededBug::None);
         }
         None => state.instance = Some(Instance::new()),
     }
@@ -667,6 +670,18 @@ fn apply_control(index: usize, request: &ControlRequest, name: &[u16]) -> ErrorC
         control_op::EMBEDDED_FAILURE => WorkloadControl::EmbeddedFailure(&text),
         control_op::INJECT_PANIC => WorkloadControl::InjectPanic(&text),
         control_op::RESET => WorkloadControl::Reset,
+        // Tests only: switch a seeded DLL bug on (name = `SeededBug::name`); a build without
+        // the feature answers ERROR_INVALID_FUNCTION, like any unknown op.
+        #[cfg(feature = "seeded-bugs")]
+        control_op::SEEDED_BUG => {
+            let Some(bug) = crate::seeded::SeededBug::from_name(&text) else {
+                return invalid;
+            };
+            return with_instance(index, invalid, |instance| {
+                instance.set_seeded_bug(bug);
+                ErrorCode::ERROR_SUCCESS
+            });
+        }
         _ => return ErrorCode::ERROR_INVALID_FUNCTION,
     };
     // Unclaimed instance: the table was released (A6).
@@ -736,6 +751,8 @@ pub unsafe extern "system" fn OfflineV2ReferenceRelease(Table: *const ClresFunct
         }
         if let Some(instance) = state.instance.as_mut() {
             instance.control(WorkloadControl::Reset);
+            #[cfg(feature = "seeded-bugs")]
+            instance.set_seeded_bug(crate::seeded::SeededBug::None);
         }
         state.queue.clear();
         state.callbacks = HostCallbacks::NONE;

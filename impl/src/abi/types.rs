@@ -378,6 +378,10 @@ pub mod control_op {
     pub const INJECT_PANIC: u32 = 14;
     /// `Reset`.
     pub const RESET: u32 = 15;
+    /// Tests only (`seeded-bugs` feature builds): switch a seeded DLL bug on, Name =
+    /// `SeededBug::name`. Every other build answers ERROR_INVALID_FUNCTION (an unknown op);
+    /// `scripts/check-no-seeded-bugs.sh` checks that the release cdylib does.
+    pub const SEEDED_BUG: u32 = 0x5EED;
 }
 
 /// Work mode values of [`ControlRequest::OfflineMode`] / `OnlineMode`.

@@ -30,7 +30,7 @@ impl<D: ResourceDll> Cluster<D> {
     }
 
     /// R11: written durably before any DLL call it precedes; every write is an output (I1).
-    fn write_persistent(&mut self, resource: ResourceId, state: PersistentState) {
+    pub(super) fn write_persistent(&mut self, resource: ResourceId, state: PersistentState) {
         self.resources[resource.index()].persistent = state;
         self.out.push(Output::PersistentWrite { resource, state });
     }
@@ -217,6 +217,10 @@ impl<D: ResourceDll> Cluster<D> {
                 .ok_or(ErrorCode::ERROR_CLUSTER_NODE_DOWN)?,
         };
         // 7. a locked resource that is not Offline or Failed, without IGNORE.
+        #[cfg(feature = "seeded-bugs")]
+        if self.bug == crate::seeded::SeededBug::LockedWithoutIgnore {
+            return Ok(Verdict::Accept((group, dest)));
+        }
         if !flags.contains(MoveGroupFlags::IGNORE_RESOURCE_STATUS) {
             let locked = self.groups[group.index()].resources.iter().any(|r| {
                 let res = &self.resources[r.index()];

@@ -177,6 +177,13 @@ impl<D: ResourceDll> Cluster<D> {
         if self.now.saturating_sub(w.started) < self.config.pending_timeout {
             return;
         }
+        // Seeded bug: `>` instead of `>=` (the timeout fires one tick late).
+        #[cfg(feature = "seeded-bugs")]
+        if self.bug == crate::seeded::SeededBug::TimeoutOffByOne
+            && self.now.saturating_sub(w.started) == self.config.pending_timeout
+        {
+            return;
+        }
         self.clear_waiting(group);
         self.terminate(w.resource);
         let end = match w.kind {
@@ -375,6 +382,12 @@ impl<D: ResourceDll> Cluster<D> {
         } else {
             return false;
         };
+        // Seeded bug: the recovery runs, but ownership stays with the Down node.
+        #[cfg(feature = "seeded-bugs")]
+        if self.bug == crate::seeded::SeededBug::OwnerLostOnCrash {
+            self.install_recovery(group, recovery.ignore, recovery.waiting, recovery.adoption);
+            return true;
+        }
         if target != owner {
             self.transfer(group, None, target); // D17
         }

@@ -154,6 +154,8 @@ impl<D: ResourceDll> Cluster<D> {
     ) -> Option<CallEnd> {
         let node = self.groups[group.index()].owner;
         let flags = offline_flags(context); // R12
+        #[cfg(feature = "seeded-bugs")]
+        let flags = self.seeded_flags(context, flags);
         let dest = offline_destination(context);
         let code = match self.resids[node.index()][resource.index()] {
             Some(resid) => {
@@ -174,6 +176,21 @@ impl<D: ResourceDll> Cluster<D> {
             None => ErrorCode::ERROR_RESOURCE_NOT_FOUND, // I7: nothing to call.
         };
         self.answered(group, node, resource, CallKind::Offline, code)
+    }
+
+    /// The return-leg flag bugs (tests only, [`crate::seeded`]).
+    #[cfg(feature = "seeded-bugs")]
+    fn seeded_flags(&self, context: OfflineContext, mut flags: OfflineFlags) -> OfflineFlags {
+        use crate::seeded::SeededBug;
+        if let OfflineContext::ReturnLeg { .. } = context {
+            if self.bug == SeededBug::NoDoNotUpdateOnReturnLeg {
+                flags.remove(OfflineFlags::DO_NOT_UPDATE_PERSISTENT_STATE);
+            }
+            if self.bug == SeededBug::ReturningWithReturnToSource {
+                flags.insert(OfflineFlags::RETURN_TO_SOURCE_NODE_ON_ERROR);
+            }
+        }
+        flags
     }
 
     /// `OnlineV2` on the group's owner. Same contract as [`Cluster::call_offline`].

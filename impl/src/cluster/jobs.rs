@@ -236,6 +236,12 @@ impl<D: ResourceDll> Cluster<D> {
         );
         if let (Some(op), Some(result)) = (job.op, result) {
             self.complete(op, result);
+            #[cfg(feature = "seeded-bugs")]
+            if self.bug == crate::seeded::SeededBug::SecondCompletionAfterCancel
+                && result == ErrorCode::ERROR_CANCELLED
+            {
+                self.complete(op, result);
+            }
         }
     }
 

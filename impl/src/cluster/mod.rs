@@ -154,6 +154,9 @@ pub struct Cluster<D: ResourceDll> {
     /// R14: every operation completes once.
     #[cfg(debug_assertions)]
     completed: std::collections::HashSet<OpId>,
+    /// The switched-on seeded host bug (tests only).
+    #[cfg(feature = "seeded-bugs")]
+    bug: crate::seeded::SeededBug,
 }
 
 impl<D: ResourceDll> std::fmt::Debug for Cluster<D> {
@@ -225,6 +228,8 @@ impl<D: ResourceDll> Cluster<D> {
             deferred: VecDeque::new(),
             #[cfg(debug_assertions)]
             completed: std::collections::HashSet::new(),
+            #[cfg(feature = "seeded-bugs")]
+            bug: crate::seeded::SeededBug::None,
             config,
         };
         // D4: local node and workload on every instance; running only on the owner.
@@ -436,6 +441,21 @@ impl<D: ResourceDll> Cluster<D> {
                 assert_eq!(&self.view(), before, "R13: a rejected call changes nothing");
             }
         }
+    }
+
+    /// Switches a seeded host bug on (tests only; [`crate::seeded`]). The DLL bug
+    /// ([`crate::seeded::SeededBug::ReservedIgnored`]) is switched through the control export
+    /// instead; here it changes nothing.
+    #[cfg(feature = "seeded-bugs")]
+    pub fn set_seeded_bug(&mut self, bug: crate::seeded::SeededBug) {
+        self.bug = bug;
+    }
+
+    /// The seeded host bug switched on.
+    #[cfg(feature = "seeded-bugs")]
+    #[must_use]
+    pub fn seeded_bug(&self) -> crate::seeded::SeededBug {
+        self.bug
     }
 
     fn new_op(&mut self) -> OpId {

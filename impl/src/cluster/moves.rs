@@ -51,6 +51,10 @@ impl<D: ResourceDll> Cluster<D> {
                     return true;
                 }
                 let context = first_leg_context(ends, job.ignore, network);
+                #[cfg(feature = "seeded-bugs")]
+                if self.bug == crate::seeded::SeededBug::PersistentWriteOnMove {
+                    self.write_persistent(resource, PersistentState::Offline);
+                }
                 if let Some(end) = self.call_offline(group, resource, context) {
                     self.ended(group, resource, CallKind::Offline, end);
                 }
