@@ -1,0 +1,276 @@
+//! `reports/model-check.md` from the JSON the model checker writes (schema in
+//! `reports/README.md`, "model-check.json").
+//!
+//! The property entries mirror stateright's API: a property is `always`, `eventually` or
+//! `sometimes`, and `discovered` says whether the checker found a path for it (a
+//! counterexample for `always`/`eventually`, an example for `sometimes`). A property passes when
+//! `discovered == (expectation == sometimes)`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Version of `model-check.json`'s schema.
+pub const MODEL_CHECK_SCHEMA: u32 = 1;
+
+/// Errors reading a model-check or conformance JSON file.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// The file is missing or unreadable.
+    #[error("cannot read {path}: {source} (the producer writes it; see reports/README.md)")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not JSON of the documented schema.
+    #[error("{path} does not match the schema in reports/README.md: {source}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// The parse error (with line and column).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file has another schema version.
+    #[error("{path} has schema {found}, this tool reads schema {expected}")]
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+        /// Ours.
+        expected: u32,
+    },
+    /// A value that the schema allows syntactically but that makes no sense.
+    #[error("{path}: {what}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// Reads and parses a JSON input file of schema `expected`.
+///
+/// # Errors
+/// [`InputError`].
+pub fn read_json<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    expected: u32,
+    schema_of: impl Fn(&T) -> u32,
+) -> Result<T, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let value: T = serde_json::from_str(&text).map_err(|source| InputError::Malformed {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let found = schema_of(&value);
+    if found != expected {
+        return Err(InputError::Schema {
+            path: path.to_path_buf(),
+            found,
+            expected,
+        });
+    }
+    Ok(value)
+}
+
+/// The kind of a stateright property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expectation {
+    /// Must hold in every reachable state.
+    Always,
+    /// Must hold eventually on every path (bounded liveness).
+    Eventually,
+    /// Must be reachable (a vacuity witness).
+    Sometimes,
+}
+
+/// One checker run (one thread count).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// Checker threads.
+    pub threads: u32,
+    /// Unique states visited.
+    pub unique_states: u64,
+    /// States generated, duplicates included (optional).
+    #[serde(default)]
+    pub states_generated: Option<u64>,
+    /// Deepest path explored (optional).
+    #[serde(default)]
+    pub max_depth: Option<u64>,
+    /// Wall-clock seconds of the run.
+    pub seconds: f64,
+    /// The whole state space was explored (false: stopped by a bound or timeout).
+    pub complete: bool,
+}
+
+/// One property's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PropertyResult {
+    /// The property's name as in the model (e.g. "R10 single owner").
+    pub name: String,
+    /// Its kind.
+    pub expectation: Expectation,
+    /// The checker found a path for it (counterexample or example).
+    pub discovered: bool,
+    /// That path, one action per entry (optional, shown for failures).
+    #[serde(default)]
+    pub path: Vec<String>,
+}
+
+impl PropertyResult {
+    /// Whether the property passes.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.discovered == (self.expectation == Expectation::Sometimes)
+    }
+}
+
+/// A seeded bug (test-only mutation of the model or impl) and what caught it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededBug {
+    /// The bug's name.
+    pub bug: String,
+    /// The property that caught it, or null if none did (a failure of the suite).
+    pub caught_by: Option<String>,
+}
+
+/// `model-check.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCheck {
+    /// [`MODEL_CHECK_SCHEMA`].
+    pub schema: u32,
+    /// Name of the model configuration ("default", "large").
+    pub config: String,
+    /// One line about it (nodes, groups, resources, faults).
+    #[serde(default)]
+    pub description: String,
+    /// One entry per thread count.
+    pub runs: Vec<Run>,
+    /// Property results (of any one run: they do not depend on the thread count).
+    pub properties: Vec<PropertyResult>,
+    /// Seeded bugs, if that check ran.
+    #[serde(default)]
+    pub seeded_bugs: Vec<SeededBug>,
+}
+
+impl ModelCheck {
+    /// Reads `path`.
+    ///
+    /// # Errors
+    /// [`InputError`], also for a run with zero seconds or zero threads.
+    pub fn load(path: &Path) -> Result<Self, InputError> {
+        let value: Self = read_json(path, MODEL_CHECK_SCHEMA, |m: &Self| m.schema)?;
+        if let Some(run) = value
+            .runs
+            .iter()
+            .find(|r| r.threads == 0 || !(r.seconds.is_finite() && r.seconds > 0.0))
+        {
+            return Err(InputError::Invalid {
+                path: path.to_path_buf(),
+                what: format!(
+                    "a run needs threads ≥ 1 and seconds > 0 (got threads {}, seconds {})",
+                    run.threads, run.seconds
+                ),
+            });
+        }
+        Ok(value)
+    }
+
+    /// True when every property passes and every seeded bug was caught.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.properties.iter().all(PropertyResult::passed)
+            && self.seeded_bugs.iter().all(|b| b.caught_by.is_some())
+    }
+
+    /// `reports/model-check.md`.
+    #[must_use]
+    pub fn to_markdown(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(md, "# Model-check report\n");
+        let _ = writeln!(
+            md,
+            "Configuration **{}**{}. Generated by `reports model-check` from the checker's JSON.\n",
+            self.config,
+            if self.description.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", self.description)
+            }
+        );
+        let verdict = if self.passed() {
+            "**PASS**"
+        } else {
+            "**FAIL**"
+        };
+        let _ = writeln!(md, "{verdict}\n\n## Runs\n");
+        let _ = writeln!(
+            md,
+            "| threads | unique states | generated | max depth | seconds | states/s | speed-up vs 1 thread | complete |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+        let one = self.runs.iter().find(|r| r.threads == 1).map(|r| r.seconds);
+        for r in &self.runs {
+            let rate = r.unique_states as f64 / r.seconds;
+            let speedup = one.map_or_else(|| "–".to_owned(), |s| format!("{:.2}×", s / r.seconds));
+            let opt = |v: Option<u64>| v.map_or_else(|| "–".to_owned(), |v| v.to_string());
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {:.2} | {:.0} | {} | {} |",
+                r.threads,
+                r.unique_states,
+                opt(r.states_generated),
+                opt(r.max_depth),
+                r.seconds,
+                rate,
+                speedup,
+                if r.complete {
+                    "yes"
+                } else {
+                    "**no** (bounded)"
+                }
+            );
+        }
+        let _ = writeln!(md, "\n## Properties\n");
+        let _ = writeln!(md, "| property | kind | result |");
+        let _ = writeln!(md, "|---|---|---|");
+        for p in &self.properties {
+            let result = match (p.expectation, p.discovered) {
+                (Expectation::Sometimes, true) => "example found (ok)".to_owned(),
+                (Expectation::Sometimes, false) => "**never reached** (vacuous?)".to_owned(),
+                (_, false) => "holds".to_owned(),
+                (_, true) => format!("**violated**: {}", p.path.join(" → ")),
+            };
+            let kind = match p.expectation {
+                Expectation::Always => "always",
+                Expectation::Eventually => "eventually",
+                Expectation::Sometimes => "sometimes",
+            };
+            let _ = writeln!(md, "| {} | {} | {} |", p.name, kind, result);
+        }
+        if !self.seeded_bugs.is_empty() {
+            let _ = writeln!(md, "\n## Seeded bugs\n");
+            let _ = writeln!(md, "| bug | caught by |");
+            let _ = writeln!(md, "|---|---|");
+            for b in &self.seeded_bugs {
+                let by = b
+                    .caught_by
+                    .clone()
+                    .unwrap_or_else(|| "**not caught**".to_owned());
+                let _ = writeln!(md, "| {} | {} |", b.bug, by);
+            }
+        }
+        md
+    }
+}
