@@ -396,13 +396,13 @@ impl Instance {
         if returning && rts {
             return ErrorCode::ERROR_INVALID_PARAMETER;
         }
+        // Only syntax is checked (R1); no NodeName is built on this hot path (SPEC §8).
         let dest = match dest {
             DestArg::Null => None,
-            DestArg::Units(units) => match NodeName::from_utf16(units) {
-                Ok(name) => Some(name),
-                Err(_) => return ErrorCode::ERROR_INVALID_PARAMETER,
-            },
-            DestArg::Unterminated => return ErrorCode::ERROR_INVALID_PARAMETER,
+            DestArg::Units(units) if NodeName::is_valid_utf16(units) => Some(units),
+            DestArg::Units(_) | DestArg::Unterminated => {
+                return ErrorCode::ERROR_INVALID_PARAMETER
+            }
         };
         if (returning || rts) && dest.is_none() {
             return ErrorCode::ERROR_INVALID_PARAMETER;
@@ -436,7 +436,7 @@ impl Instance {
         if let Some(dest) = dest {
             if !returning
                 && !flags.contains(OfflineFlags::IGNORE_NETWORK_CONNECTIVITY)
-                && self.down_links.contains(&dest)
+                && self.down_links.iter().any(|down| down.eq_utf16(dest))
             {
                 return ErrorCode::ERROR_HOST_UNREACHABLE;
             }

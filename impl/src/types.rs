@@ -411,6 +411,23 @@ impl NodeName {
         })
     }
 
+    /// Whether UTF-16 code units (without the NUL) are a valid node name (SPEC §3, R1),
+    /// checked without building a [`NodeName`] (the OfflineV2 hot path, SPEC §8).
+    #[must_use]
+    pub fn is_valid_utf16(units: &[u16]) -> bool {
+        (1..=NODE_NAME_MAX).contains(&units.len())
+            && units.iter().all(|&u| {
+                u8::try_from(u).is_ok_and(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    }
+
+    /// Whether this name is spelled by these UTF-16 code units (without the NUL).
+    #[must_use]
+    pub fn eq_utf16(&self, units: &[u16]) -> bool {
+        let bytes = &self.bytes[..usize::from(self.len)];
+        bytes.len() == units.len() && bytes.iter().zip(units).all(|(&b, &u)| u16::from(b) == u)
+    }
+
     /// The name as text.
     #[must_use]
     pub fn as_str(&self) -> &str {
