@@ -465,25 +465,25 @@ unsafe extern "system" fn online_v2<const I: usize>(
     .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
 }
 
-/// Reads DestinationNodeName with at most [`DEST_SCAN_UNITS`] units (R1), into `buf`.
+/// Reads DestinationNodeName in place, at most [`DEST_SCAN_UNITS`] units (R1).
 ///
 /// # Safety
 /// `dest` is NULL or readable up to its NUL or `DEST_SCAN_UNITS` units, whichever is first.
-unsafe fn scan_dest(dest: LPCWSTR, buf: &mut [u16; DEST_SCAN_UNITS]) -> DestArg<'_> {
+unsafe fn scan_dest<'a>(dest: LPCWSTR) -> DestArg<'a> {
     if dest.is_null() {
         return DestArg::Null;
     }
-    let mut len = 0;
-    while len < DEST_SCAN_UNITS {
+    // Read in place (no copy: copying unit by unit into a stack buffer stalled the hot path
+    // on store forwarding, SPEC §8).
+    for len in 0..DEST_SCAN_UNITS {
         // SAFETY: by the caller's contract; never past the first NUL nor the 16-unit bound.
-        let unit = unsafe { *dest.add(len) };
-        buf[len] = unit;
-        len += 1;
-        if unit == 0 {
-            break;
+        if unsafe { *dest.add(len) } == 0 {
+            // SAFETY: the `len` units before the NUL were just read, so they are readable;
+            // the caller keeps them alive for the call.
+            return DestArg::Units(unsafe { std::slice::from_raw_parts(dest, len) });
         }
     }
-    DestArg::scan(&buf[..len])
+    DestArg::Unterminated
 }
 
 unsafe extern "system" fn offline_v2<const I: usize>(
@@ -496,10 +496,9 @@ unsafe extern "system" fn offline_v2<const I: usize>(
 ) -> DWORD {
     // Hot path (SPEC §8): no allocation here (stack scan buffer, retained queue capacity).
     catch_unwind(AssertUnwindSafe(|| {
-        let mut buf = [0u16; DEST_SCAN_UNITS];
         // SAFETY: OfflineV2 contract (SPEC §1): NULL or a NUL-terminated string; R1 bounds
         // the scan to 16 units, so an unterminated name is never read past that.
-        let dest = unsafe { scan_dest(DestinationNodeName, &mut buf) };
+        let dest = unsafe { scan_dest(DestinationNodeName) };
         let inner = decode_resid(I, Resource);
         let code = with_instance(I, ErrorCode::ERROR_RESOURCE_NOT_FOUND, |instance| {
             // R1–R7 in order (R9); R8 via `guarded`.
