@@ -400,9 +400,7 @@ impl Instance {
         let dest = match dest {
             DestArg::Null => None,
             DestArg::Units(units) if NodeName::is_valid_utf16(units) => Some(units),
-            DestArg::Units(_) | DestArg::Unterminated => {
-                return ErrorCode::ERROR_INVALID_PARAMETER
-            }
+            DestArg::Units(_) | DestArg::Unterminated => return ErrorCode::ERROR_INVALID_PARAMETER,
         };
         if (returning || rts) && dest.is_none() {
             return ErrorCode::ERROR_INVALID_PARAMETER;

@@ -416,9 +416,9 @@ impl NodeName {
     #[must_use]
     pub fn is_valid_utf16(units: &[u16]) -> bool {
         (1..=NODE_NAME_MAX).contains(&units.len())
-            && units.iter().all(|&u| {
-                u8::try_from(u).is_ok_and(|b| b.is_ascii_alphanumeric() || b == b'-')
-            })
+            && units
+                .iter()
+                .all(|&u| u8::try_from(u).is_ok_and(|b| b.is_ascii_alphanumeric() || b == b'-'))
     }
 
     /// Whether this name is spelled by these UTF-16 code units (without the NUL).
