@@ -774,3 +774,114 @@ pub fn run_exhaustive(
     }
     out
 }
+
+/// The DLL-side states a flag sweep puts the resource in first, as (name, resource, steps).
+fn sweep_states() -> Vec<(&'static str, &'static str, Vec<Step>)> {
+    use offline_v2::types::OfflineResourceFlags as F;
+    let call = |call: Call| Step::Call { call, expect: None };
+    let offline = |resource: &str, flags: F| {
+        call(Call::OfflineResource {
+            resource: resource.into(),
+            flags,
+            reason: OfflineReason::None,
+        })
+    };
+    let online = |resource: &str| {
+        call(Call::OnlineResource {
+            resource: resource.into(),
+        })
+    };
+    vec![
+        ("Online", "vm1", vec![]),
+        (
+            "Online, locked",
+            "vm1",
+            vec![Step::Event(Event::Lock("vm1".into()))],
+        ),
+        (
+            "Online, busy",
+            "vm1",
+            vec![Step::Event(Event::Busy("vm1".into()))],
+        ),
+        (
+            "Online, destination unreachable",
+            "vm1",
+            vec![Step::Event(Event::NetDown("n1".into(), "n2".into()))],
+        ),
+        ("Online, sync offline", "disk1", vec![]),
+        ("OfflinePending", "vm1", vec![offline("vm1", F::empty())]),
+        (
+            "OnlinePending",
+            "vm1",
+            vec![offline("vm1", F::FORCE_WITH_TERMINATION), online("vm1")],
+        ),
+        (
+            "Failed",
+            "vm1",
+            vec![
+                offline("vm1", F::empty()),
+                Step::Event(Event::FailOffline("vm1".into())),
+            ],
+        ),
+        ("Offline", "disk1", vec![offline("disk1", F::empty())]),
+    ]
+}
+
+/// The outcome of a flag sweep.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOutcome {
+    /// Lockstep runs made.
+    pub runs: usize,
+    /// What they exercised.
+    pub coverage: Coverage,
+    /// Diverging runs: (description, report text).
+    pub failures: Vec<(String, String)>,
+}
+
+/// Every one of the 128 OfflineV2 flag combinations, with and without a DestinationNodeName,
+/// as a raw call against the resource in each DLL state of [`sweep_states`], each run in
+/// lockstep on the implementation (through the cdylib) and the model: the flag-combination
+/// coverage matrix of the conformance report.
+pub fn flag_sweep(dll: &LoadedDll) -> SweepOutcome {
+    let Some(setup) = fixtures().into_iter().next() else {
+        return SweepOutcome::default();
+    };
+    let mut out = SweepOutcome::default();
+    for (state, resource, prefix) in sweep_states() {
+        for flags in 0u32..0x80 {
+            for dest in [None, Some("n2".to_owned())] {
+                let mut steps = prefix.clone();
+                steps.push(Step::Call {
+                    call: Call::RawOfflineV2 {
+                        node: "n1".into(),
+                        resid: RawResidSpec::Resource(resource.into()),
+                        dest: dest.clone(),
+                        flags,
+                        inbuf: None,
+                        inbuf_size: 0,
+                        reserved: 0,
+                    },
+                    expect: None,
+                });
+                out.runs += 1;
+                match lockstep(&setup, &steps, dll, &|_| {}) {
+                    Ok((report, model_log)) => {
+                        if let (Some(step), Some(observed)) = (steps.last(), model_log.last()) {
+                            out.coverage.record(step, observed);
+                        }
+                        if let Some(f) = report.failures.first() {
+                            out.failures.push((
+                                format!("{state}, flags {flags:#04x}, dest {dest:?}"),
+                                f.to_string(),
+                            ));
+                        }
+                    }
+                    Err(e) => out
+                        .failures
+                        .push((format!("{state}, flags {flags:#04x}"), e)),
+                }
+            }
+        }
+    }
+    out
+}

@@ -10,8 +10,8 @@ use offline_v2_model::bugs::Bug;
 use offline_v2_model::config::{ModelConfig, Setup};
 use offline_v2_properties::budget;
 use offline_v2_properties::conformance::{
-    fixtures, reachable_coverage, regression, run_exhaustive, run_random, scenario_of_setup,
-    step_of_action, write_scenario, Coverage,
+    fixtures, flag_sweep, reachable_coverage, regression, run_exhaustive, run_random,
+    scenario_of_setup, step_of_action, write_scenario, Coverage,
 };
 use offline_v2_properties::corpus::{load_all, scenario_files};
 use offline_v2_properties::impl_side::ImplSide;
@@ -564,6 +564,13 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
         println!("conformance failure on a model path: {reason}");
         failures.push(json!({ "case": "model path", "step": 0, "message": reason }));
     }
+    say("conformance: all 128 OfflineV2 flag combinations in every DLL state");
+    let sweep = flag_sweep(&dll);
+    coverage.merge(&sweep.coverage);
+    for (case, reason) in &sweep.failures {
+        println!("conformance failure in the flag sweep ({case}): {reason}");
+        failures.push(json!({ "case": case, "step": 0, "message": reason }));
+    }
     let (reachable, _) = reachable_coverage(&cfg, &model_setup);
     let exercised = exhaustive
         .coverage
@@ -579,6 +586,7 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
             "runner": "proptest lockstep + exhaustive model paths (impl through the loaded cdylib vs model)",
             "cases": cases,
             "paths": exhaustive.replayed,
+        "flag_sweep_runs": sweep.runs,
             "depth": exhaustive.depth,
             "steps": steps,
             "seconds": conf_secs.max(1e-6),
@@ -592,8 +600,8 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
     rows.push(Row {
         what: "conformance (impl vs model, lockstep)",
         amount: format!(
-            "{cases} random cases + {}/{} model paths (depth {}), {steps} steps, coverage {pct:.0}%",
-            exhaustive.replayed, exhaustive.paths, exhaustive.depth
+            "{cases} random cases + {}/{} model paths (depth {}) + {} flag-sweep runs, {steps} steps, coverage {pct:.0}%",
+            exhaustive.replayed, exhaustive.paths, exhaustive.depth, sweep.runs
         ),
         failed: if failures.is_empty() { "-".into() } else { format!("{} divergence(s)", failures.len()) },
         seconds: conf_secs,

@@ -83,3 +83,23 @@ fn every_model_path_up_to_the_depth_replays_on_the_implementation() {
     );
     assert!(exercised > 0);
 }
+
+#[test]
+fn all_128_offline_v2_flag_combinations_agree_in_every_dll_state() {
+    let dll = dll();
+    let out = offline_v2_properties::conformance::flag_sweep(&dll);
+    assert!(
+        out.failures.is_empty(),
+        "{} of {} sweep runs diverged; first: {:?}",
+        out.failures.len(),
+        out.runs,
+        out.failures.first()
+    );
+    let combos: std::collections::BTreeSet<u32> =
+        out.coverage.offline_flags.keys().map(|(f, _)| *f).collect();
+    assert_eq!(combos.len(), 128, "every combination was called");
+    println!(
+        "flag sweep: {} lockstep runs, 128 combinations × 9 DLL states × dest/no dest",
+        out.runs
+    );
+}
