@@ -9,58 +9,21 @@
 //! the cdylib exports, but its allocations go through this allocator — a cdylib loaded with
 //! `libloading` would use its own copy of the Rust runtime's allocator, invisible here. The
 //! reference logic called directly is checked too.
-#![allow(unsafe_code)] // `unsafe impl GlobalAlloc` for the counting allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 
+use offline_v2::abi::alloc_count::CountingAllocator;
 use offline_v2::types::{ErrorCode, WorkMode};
 use offline_v2_benches::hot_path::{AbiFixture, HotPath, ReferenceFixture, BATCH};
 
-/// Counts allocations (alloc, alloc_zeroed, realloc) made by the current thread.
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn bump() {
-    // `try_with`: the slot may be gone during thread teardown; then nothing is counted.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every method forwards to `System` unchanged; counting has no effect on memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static COUNTING: Counting = Counting;
+static COUNTING: CountingAllocator = CountingAllocator;
 
 /// Allocations the current thread makes while running `f`.
 fn allocations_during(f: impl FnOnce()) -> u64 {
-    let before = ALLOCATIONS.with(Cell::get);
+    let before = CountingAllocator::thread_allocations();
     f();
-    ALLOCATIONS.with(Cell::get) - before
+    CountingAllocator::thread_allocations() - before
 }
 
 /// Calls measured per path, after the warm-up.
