@@ -18,7 +18,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "build the reference cdylib the ABI tests load"
 cargo build -p offline-v2 --lib
 step "cargo test --workspace"
-cargo test --workspace
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --workspace 2>&1 | tee "$log"
+passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed;' "$log" | awk '{s += $1} END {print s + 0}')
 step "ABI tests under valgrind memcheck"
 if command -v valgrind >/dev/null 2>&1; then
     ./scripts/valgrind-abi.sh
@@ -44,3 +48,4 @@ if [ "${OFFLINE_V2_REPORTS:-0}" = 1 ]; then
 fi
 echo
 echo "test.sh: all checks passed"
+echo "tests: $passed passed, $failed failed"
