@@ -12,13 +12,11 @@
 //! [`ReferenceFixture`] calls the reference logic ([`offline_v2::reference::Instance`])
 //! directly, without the ABI: it shows how the hot path's cost splits between the logic and
 //! the export around it.
-#![allow(unsafe_code)] // Calls through `unsafe extern "system"` function pointers (SPEC §1a).
 
 use std::ffi::c_void;
 use std::hint::black_box;
-use std::ptr;
 
-use offline_v2::abi::host::TableDll;
+use offline_v2::abi::host::{TableCaller, TableDll};
 use offline_v2::abi::types::{
     ClresFunctionTable, ClresV4Functions, CLRES_V4_FUNCTION_SIZE, CLRES_VERSION_V4_00,
 };
@@ -99,40 +97,13 @@ pub static EMPTY_TABLE: ClresFunctionTable = ClresFunctionTable {
 /// table at each call (as for the real table).
 #[inline(always)]
 fn table_offline_v2(table: &ClresFunctionTable, resid: usize, flags: u32) -> u32 {
-    match table.V4Functions.Offline {
-        // SAFETY: the entry is a resapi.h OfflineV2 of a live table (ours or the reference
-        // DLL's); the destination is NUL-terminated and the buffer NULL with size 0.
-        Some(f) => unsafe {
-            f(
-                resid as *mut c_void,
-                MOVE_DEST.as_ptr(),
-                flags,
-                ptr::null_mut(),
-                0,
-                0,
-            )
-        },
-        None => ErrorCode::ERROR_INVALID_FUNCTION.0,
-    }
+    TableCaller::new(table).offline_v2(resid, Some(&MOVE_DEST), flags)
 }
 
 /// `OnlineV2(resid, NULL, 0, NULL, 0, 0)` through `table`'s entry.
 #[inline(always)]
 fn table_online_v2(table: &ClresFunctionTable, resid: usize) -> u32 {
-    match table.V4Functions.Online {
-        // SAFETY: as for `table_offline_v2`; EventHandle may be NULL (SPEC §1a).
-        Some(f) => unsafe {
-            f(
-                resid as *mut c_void,
-                ptr::null_mut(),
-                0,
-                ptr::null_mut(),
-                0,
-                0,
-            )
-        },
-        None => ErrorCode::ERROR_INVALID_FUNCTION.0,
-    }
+    TableCaller::new(table).online_v2(resid)
 }
 
 impl EmptyTable {
@@ -208,7 +179,6 @@ pub enum DllSource {
 #[derive(Debug)]
 pub struct AbiFixture {
     dll: TableDll,
-    table: *const ClresFunctionTable,
     resids: Vec<usize>,
     names: Vec<String>,
     source: DllSource,
@@ -263,10 +233,8 @@ impl AbiFixture {
             let resid = dll.open_resource(id, name).expect("OpenV2 succeeds");
             resids.push(resid.0.get());
         }
-        let table = dll.table_address() as *const ClresFunctionTable;
         Self {
             dll,
-            table,
             resids,
             names,
             source,
@@ -293,9 +261,8 @@ impl AbiFixture {
 
     #[inline(always)]
     fn table(&self) -> &ClresFunctionTable {
-        // SAFETY: `table` is the address of the DLL's static table of the instance `dll`
-        // holds; it stays valid (and the library loaded) while `self.dll` is alive.
-        unsafe { &*black_box(self.table) }
+        // Through an optimisation barrier, so that the call stays indirect like a host's.
+        black_box(self.dll.function_table())
     }
 
     /// OfflineV2 of resource `k` with [`SYNC_FLAGS`] and [`MOVE_DEST`] (the measured call).

@@ -453,6 +453,16 @@ impl TableDll {
         self.table as usize
     }
 
+    /// The DLL's own function table of this instance (benches read its entries at every call,
+    /// as a host does).
+    #[must_use]
+    pub fn function_table(&self) -> &ClresFunctionTable {
+        // SAFETY: `table` is the non-NULL table StartupEx returned for this instance (checked
+        // at construction); a resource DLL's table lives as long as the library, which
+        // `entries.keep` keeps mapped while `self` is alive.
+        unsafe { &*self.table }
+    }
+
     /// `OpenV2(name, NULL, key, 0)`; callbacks for it will carry `resource`.
     pub fn open_resource(&self, resource: ResourceId, name: &str) -> Option<Resid> {
         let units: Vec<u16> = name.encode_utf16().chain(std::iter::once(0)).collect();
@@ -941,5 +951,51 @@ mod tests {
                 state: ResourceState::Online
             }]
         );
+    }
+}
+
+/// Calls through any resapi.h function table with the arguments a well-behaved host passes
+/// (a NUL-terminated destination or NULL, a NULL buffer of size 0, Reserved 0): the hot path
+/// of SPEC §8 exactly as a host makes it, without the bookkeeping of [`TableDll`].
+#[derive(Debug, Clone, Copy)]
+pub struct TableCaller<'a> {
+    table: &'a ClresFunctionTable,
+}
+
+impl<'a> TableCaller<'a> {
+    /// A caller of `table`'s entries.
+    #[must_use]
+    pub fn new(table: &'a ClresFunctionTable) -> Self {
+        Self { table }
+    }
+
+    /// `OfflineV2(resid, dest, flags, NULL, 0, 0)`; `dest` must end with its NUL (otherwise
+    /// ERROR_INVALID_PARAMETER without calling). ERROR_INVALID_FUNCTION if the entry is NULL.
+    #[inline(always)]
+    #[must_use]
+    pub fn offline_v2(&self, resid: usize, dest: Option<&[u16]>, flags: u32) -> u32 {
+        let dest_ptr = match dest {
+            None => ptr::null(),
+            Some(units) if units.last() == Some(&0) => units.as_ptr(),
+            Some(_) => return ErrorCode::ERROR_INVALID_PARAMETER.0,
+        };
+        match self.table.V4Functions.Offline {
+            // SAFETY: a resapi.h OfflineV2 entry of a live table; the destination is NULL or
+            // NUL-terminated (checked above) and the buffer NULL with size 0 (SPEC §1).
+            Some(f) => unsafe { f(resid as RESID, dest_ptr, flags, ptr::null_mut(), 0, 0) },
+            None => ErrorCode::ERROR_INVALID_FUNCTION.0,
+        }
+    }
+
+    /// `OnlineV2(resid, NULL, 0, NULL, 0, 0)`. ERROR_INVALID_FUNCTION if the entry is NULL.
+    #[inline(always)]
+    #[must_use]
+    pub fn online_v2(&self, resid: usize) -> u32 {
+        match self.table.V4Functions.Online {
+            // SAFETY: a resapi.h OnlineV2 entry of a live table; EventHandle may be NULL
+            // (SPEC §1a) and the buffer is NULL with size 0.
+            Some(f) => unsafe { f(resid as RESID, ptr::null_mut(), 0, ptr::null_mut(), 0, 0) },
+            None => ErrorCode::ERROR_INVALID_FUNCTION.0,
+        }
     }
 }
