@@ -43,6 +43,7 @@ pub enum DestArg<'a> {
 impl<'a> DestArg<'a> {
     /// Scans `units` the way the ABI scans a `LPCWSTR`: at most [`DEST_SCAN_UNITS`] units.
     #[must_use]
+    #[inline]
     pub fn scan(units: &'a [u16]) -> Self {
         let window = &units[..units.len().min(DEST_SCAN_UNITS)];
         match window.iter().position(|&u| u == 0) {
@@ -167,6 +168,7 @@ impl Default for Instance {
     }
 }
 
+#[inline]
 fn split_resid(resid: usize) -> Option<(usize, u32)> {
     let slot = resid & 0xFFFF_FFFF;
     let generation = u32::try_from(resid >> 32).ok()?;
@@ -215,6 +217,7 @@ impl Instance {
         }
     }
 
+    #[inline]
     fn open_index(&self, resid: usize) -> Option<usize> {
         let (index, generation) = split_resid(resid)?;
         let slot = self.slots.get(index)?;
@@ -227,6 +230,7 @@ impl Instance {
             .position(|s| s.open.is_some_and(|o| o.workload == workload))
     }
 
+    #[inline]
     fn set_state(&mut self, index: usize, state: ResourceState) {
         if let Some(open) = self.slots[index].open.as_mut() {
             open.state = state;
@@ -326,6 +330,7 @@ impl Instance {
         newer.iter().chain(older).filter(|e| e.resid != 0)
     }
 
+    #[inline]
     fn record(&mut self, resid: usize, flags: u32, result: ErrorCode) -> ErrorCode {
         self.trace[self.trace_next] = TraceEntry {
             resid,
@@ -337,6 +342,7 @@ impl Instance {
     }
 
     /// Disarms and raises an injected panic for the workload of `index` (R8).
+    #[inline]
     fn maybe_panic(&mut self, index: usize) {
         if let Some(open) = self.slots[index].open {
             let w = &mut self.workloads[open.workload];
@@ -621,6 +627,7 @@ impl Instance {
 
 /// Runs `f` on `instance`, turning a panic inside into R8's answer: ERROR_GEN_FAILURE and the
 /// resource of `resid` reported Failed. Safe code: the ABI layer uses the same function.
+#[inline]
 pub fn guarded(
     instance: &mut Instance,
     resid: usize,
