@@ -472,9 +472,20 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    // One spinner on stderr shows the phase running (quiet with --quiet or --json).
+    let spinner = (!args.quiet && !args.json).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
     let say = |text: &str| {
-        if !args.quiet && !args.json {
-            eprintln!("{text}");
+        match &spinner {
+            Some(bar) if !bar.is_hidden() => {
+                bar.println(text);
+                bar.set_message(text.to_owned());
+            }
+            Some(_) => eprintln!("{text}"), // stderr is not a terminal: plain lines
+            None => {}
         }
     };
     let mut rows = Vec::new();
@@ -491,7 +502,7 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
         strategy: Strategy::Bfs,
         symmetry: false,
         timeout: None,
-        progress: !args.quiet && !args.json,
+        progress: false,
     });
     let failed_props: Vec<&str> = check
         .properties
@@ -638,6 +649,9 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
         ok: corpus.failed.is_empty() && corpus.passed > 0,
     });
 
+    if let Some(bar) = &spinner {
+        bar.finish_and_clear();
+    }
     let all_ok = rows.iter().all(|r| r.ok);
     if args.json {
         let v = json!({
