@@ -184,3 +184,26 @@ fn check_finds_and_emits_a_counterexample_of_a_broken_model() {
     assert!(o.status.success(), "{}", text(&o).0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn verify_json_reports_every_phase_and_holds() {
+    let o = bin()
+        .args(["verify", "--json"])
+        .env("OFFLINE_V2_CASES", "4")
+        .env("OFFLINE_V2_DEPTH", "1")
+        .output()
+        .expect("the binary runs");
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("--json prints JSON only");
+    assert_eq!(v["ok"], true, "{out}");
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 3, "model check, conformance, corpus: {out}");
+    assert!(rows.iter().all(|r| r["ok"] == true), "{out}");
+    assert!(
+        rows[0]["amount"]
+            .as_str()
+            .is_some_and(|a| a.contains("56715 unique states")),
+        "{out}"
+    );
+}
