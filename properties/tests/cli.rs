@@ -203,7 +203,7 @@ fn verify_json_reports_every_phase_and_holds() {
     assert!(
         rows[0]["amount"]
             .as_str()
-            .is_some_and(|a| a.contains("56715 unique states")),
+            .is_some_and(|a| a.contains(" unique states, depth ")),
         "{out}"
     );
 }
