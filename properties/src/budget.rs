@@ -30,3 +30,10 @@ pub fn depth() -> usize {
 pub fn seconds() -> Duration {
     Duration::from_secs(var("OFFLINE_V2_SECONDS", 30))
 }
+
+/// `OFFLINE_V2_SEED`: the seed of the random conformance runs (default fixed, so that every
+/// run is reproducible; set it to explore other cases).
+#[must_use]
+pub fn seed() -> u64 {
+    var("OFFLINE_V2_SEED", 0x0FF1_1E02)
+}

@@ -673,9 +673,13 @@ pub fn run_random(
     let coverage = std::cell::RefCell::new(Coverage::default());
     let steps_run = Cell::new(0u64);
     let caught_at = Cell::new(None::<u32>);
+    // A fixed seed per fixture (OFFLINE_V2_SEED varies it): every run is reproducible, and a
+    // failure names the seed that replays it.
+    let seed = crate::budget::seed() ^ fixture_hash(&setup.name);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
         ..Config::default()
     });
     let result = runner.run(&steps_strategy(setup, max_len), |steps| {
@@ -707,7 +711,13 @@ pub fn run_random(
         cases: ran.get(),
         steps: steps_run.get(),
         failure: match result {
-            Err(TestError::Fail(reason, steps)) => Some((steps, reason.to_string())),
+            Err(TestError::Fail(reason, steps)) => Some((
+                steps,
+                format!(
+                    "(replay with OFFLINE_V2_SEED={}) {reason}",
+                    crate::budget::seed()
+                ),
+            )),
             Err(TestError::Abort(reason)) => Some((Vec::new(), reason.to_string())),
             Ok(()) => None,
         },
@@ -884,4 +894,11 @@ pub fn flag_sweep(dll: &LoadedDll) -> SweepOutcome {
         }
     }
     out
+}
+
+/// A stable per-fixture perturbation of the seed (FNV-1a of the fixture's name).
+fn fixture_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
