@@ -1164,7 +1164,9 @@ impl Cx<'_> {
         // declaration order; then the affected groups are recovered (R20 "Then").
         for &g in &affected {
             if let Some(op) = self.s.groups[g].job.and_then(|j| j.op) {
-                self.complete(op, ERROR_CLUSTER_NODE_DOWN);
+                if !self.bug(Bug::CrashForgetsCompletion) {
+                    self.complete(op, ERROR_CLUSTER_NODE_DOWN);
+                }
             }
         }
         for &g in &affected {

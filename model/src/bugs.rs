@@ -33,11 +33,15 @@ pub enum Bug {
     /// A move settles on D with resources left offline yet reports SUCCESS — breaks
     /// "settled groups are at their target".
     DestSkipsLastResource,
+    /// A crash aborts the operations touching the node but forgets to complete them (R20) —
+    /// the `eventually every accepted operation completes` property catches it at the
+    /// terminal states (and the bounded response too).
+    CrashForgetsCompletion,
 }
 
 impl Bug {
     /// Every deliberate bug.
-    pub const ALL: [Bug; 11] = [
+    pub const ALL: [Bug; 12] = [
         Bug::ReturnLegWithoutDnu,
         Bug::FirstLegRtsWithoutDnu,
         Bug::MoveUpdatesPersistent,
@@ -49,5 +53,6 @@ impl Bug {
         Bug::RetryNeverFires,
         Bug::RecoveryNeverSettles,
         Bug::DestSkipsLastResource,
+        Bug::CrashForgetsCompletion,
     ];
 }

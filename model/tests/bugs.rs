@@ -93,6 +93,13 @@ fn recovery_never_settles_is_also_caught_by_eventually() {
 }
 
 #[test]
+fn crash_forgets_completion_breaks_eventually_every_operation_completes() {
+    // R20: the `eventually` property sees it at the terminal states the budgets create.
+    assert!(caught(Bug::CrashForgetsCompletion, names::EV_COMPLETE) > 0);
+    assert!(caught(Bug::CrashForgetsCompletion, names::RESPONSE) > 0);
+}
+
+#[test]
 fn dest_skips_last_resource_breaks_at_target() {
     assert!(caught(Bug::DestSkipsLastResource, names::TARGET) > 0);
 }
@@ -126,5 +133,5 @@ fn retry_never_fires_is_missed_by_eventually_but_caught_by_bounded_response() {
 /// Every bug of `Bug::ALL` has a test above.
 #[test]
 fn every_bug_is_listed() {
-    assert_eq!(Bug::ALL.len(), 11);
+    assert_eq!(Bug::ALL.len(), 12);
 }
