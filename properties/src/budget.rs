@@ -37,3 +37,23 @@ pub fn seconds() -> Duration {
 pub fn seed() -> u64 {
     var("OFFLINE_V2_SEED", 0x0FF1_1E02)
 }
+
+/// Every budget variable that is set must be a non-negative integer.
+///
+/// # Errors
+/// A message naming the first malformed variable (the command line exits 2 on it).
+pub fn validate() -> Result<(), String> {
+    for name in [
+        "OFFLINE_V2_CASES",
+        "OFFLINE_V2_DEPTH",
+        "OFFLINE_V2_SECONDS",
+        "OFFLINE_V2_SEED",
+    ] {
+        if let Ok(text) = std::env::var(name) {
+            if text.trim().parse::<u64>().is_err() {
+                return Err(format!("{name}={text:?} is not a non-negative integer"));
+            }
+        }
+    }
+    Ok(())
+}

@@ -465,6 +465,10 @@ fn write_report(name: &str, value: &serde_json::Value) {
 
 #[allow(clippy::too_many_lines)]
 fn cmd_verify(args: &VerifyArgs) -> ExitCode {
+    if let Err(e) = budget::validate() {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let dll = match load_dll(args.dll.as_ref()) {
         Ok(d) => d,
         Err(e) => {

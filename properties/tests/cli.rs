@@ -154,6 +154,26 @@ fn bad_command_lines_exit_2_with_a_message() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(!err.trim().is_empty(), "{args:?} says why");
     }
+    // A malformed budget variable is bad input too, and nothing runs.
+    let o = bin()
+        .args(["verify", "--quiet"])
+        .env("OFFLINE_V2_DEPTH", "deep")
+        .output()
+        .expect("runs");
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(err.contains("OFFLINE_V2_DEPTH=\"deep\""), "{err}");
+    assert!(out.is_empty(), "nothing ran: {out}");
+    // A resource DLL that cannot be loaded is bad input.
+    let o = run(&[
+        "replay",
+        "--dll",
+        "/nonexistent/lib.so",
+        "properties/scenarios",
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("/nonexistent/lib.so does not exist"), "{err}");
 }
 
 #[test]
