@@ -393,26 +393,6 @@ pub fn replay(scenario: &Scenario, sides: &mut [&mut dyn Side]) -> ReplayReport 
             }
             Step::Check(check) => {
                 let views: Vec<HostView> = sides.iter().map(|s| s.view()).collect();
-                let mut lines = Vec::new();
-                for (g, n) in &check.owner {
-                    lines.push((
-                        format!("owner {g}"),
-                        n.clone(),
-                        views
-                            .iter()
-                            .map(|v| {
-                                let gi = scenario
-                                    .groups
-                                    .iter()
-                                    .position(|x| &x.name == g)
-                                    .unwrap_or(0);
-                                names
-                                    .node(v.owner.get(gi).copied().unwrap_or(u8::MAX))
-                                    .to_owned()
-                            })
-                            .collect::<Vec<_>>(),
-                    ));
-                }
                 let ri = |r: &str| scenario.resource_names().position(|x| x == r).unwrap_or(0);
                 let gi = |g: &str| {
                     scenario
@@ -421,45 +401,38 @@ pub fn replay(scenario: &Scenario, sides: &mut [&mut dyn Side]) -> ReplayReport 
                         .position(|x| x.name == g)
                         .unwrap_or(0)
                 };
+                // One row per checked entry: (what, expected, what each side shows).
+                let mut lines: Vec<(String, String, Vec<String>)> = Vec::new();
+                let mut row =
+                    |what: String, expected: String, shown: &dyn Fn(&HostView) -> String| {
+                        lines.push((what, expected, views.iter().map(shown).collect()));
+                    };
+                for (g, n) in &check.owner {
+                    row(format!("owner {g}"), n.clone(), &|v| {
+                        names
+                            .node(v.owner.get(gi(g)).copied().unwrap_or(u8::MAX))
+                            .to_owned()
+                    });
+                }
                 for (r, s) in &check.state {
-                    lines.push((
-                        format!("state {r}"),
-                        s.name().to_owned(),
-                        views
-                            .iter()
-                            .map(|v| v.state.get(ri(r)).map_or("?", |x| x.name()).to_owned())
-                            .collect(),
-                    ));
+                    row(format!("state {r}"), s.name().to_owned(), &|v| {
+                        v.state.get(ri(r)).map_or("?", |x| x.name()).to_owned()
+                    });
                 }
                 for (r, s) in &check.persistent {
-                    lines.push((
-                        format!("persistent {r}"),
-                        s.name().to_owned(),
-                        views
-                            .iter()
-                            .map(|v| v.persistent.get(ri(r)).map_or("?", |x| x.name()).to_owned())
-                            .collect(),
-                    ));
+                    row(format!("persistent {r}"), s.name().to_owned(), &|v| {
+                        v.persistent.get(ri(r)).map_or("?", |x| x.name()).to_owned()
+                    });
                 }
                 for (r, b) in &check.locked {
-                    lines.push((
-                        format!("locked {r}"),
-                        b.to_string(),
-                        views
-                            .iter()
-                            .map(|v| v.locked.get(ri(r)).map_or("?".into(), ToString::to_string))
-                            .collect(),
-                    ));
+                    row(format!("locked {r}"), b.to_string(), &|v| {
+                        v.locked.get(ri(r)).map_or("?".into(), ToString::to_string)
+                    });
                 }
                 for (g, b) in &check.queued {
-                    lines.push((
-                        format!("queued {g}"),
-                        b.to_string(),
-                        views
-                            .iter()
-                            .map(|v| v.queued.get(gi(g)).map_or("?".into(), ToString::to_string))
-                            .collect(),
-                    ));
+                    row(format!("queued {g}"), b.to_string(), &|v| {
+                        v.queued.get(gi(g)).map_or("?".into(), ToString::to_string)
+                    });
                 }
                 for (what, expected, got) in lines {
                     expectation(

@@ -128,6 +128,21 @@ fn editing_one_expectation_makes_replay_fail_with_a_readable_diff() {
         "both sides' calls are shown:\n{out}"
     );
     assert!(out.contains("replay: 0 passed, 1 failed"), "{out}");
+    // A `check` expectation edited the same way names the entry and both sides' views.
+    let edited = original.replacen(r#""owner": {"g1": "n1"}"#, r#""owner": {"g1": "n2"}"#, 1);
+    assert_ne!(edited, original, "the check edit applies");
+    std::fs::write(&file, edited).expect("write");
+    let o = run(&["replay", file.to_str().expect("utf-8")]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("step 4: owner g1 — diverged: impl, model"),
+        "{out}"
+    );
+    assert!(
+        out.contains("impl produced:\n    n1") && out.contains("model produced:\n    n1"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
