@@ -874,7 +874,7 @@ pub fn flag_sweep(dll: &LoadedDll) -> SweepOutcome {
                     expect: None,
                 });
                 out.runs += 1;
-                match lockstep(&setup, &steps, dll, &|_| {}) {
+                match lockstep_guarded(&setup, &steps, dll, &|_| {}) {
                     Ok((report, model_log)) => {
                         if let (Some(step), Some(observed)) = (steps.last(), model_log.last()) {
                             out.coverage.record(step, observed);
