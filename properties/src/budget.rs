@@ -199,10 +199,7 @@ fn resolve_knob(
 
 /// A decimal or `0x` hexadecimal integer.
 fn parse_int(text: &str) -> Option<u64> {
-    match text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-    {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
         None => text.parse().ok(),
     }
@@ -488,13 +485,7 @@ mod tests {
     fn the_committed_default_profile_is_the_built_in_default() {
         let b = Budget::resolve_with(None, &env_of(&[("OFFLINE_V2_CONFIG", &committed())]))
             .expect("the committed file parses");
-        assert_eq!(
-            Budget {
-                file: None,
-                ..b
-            },
-            Budget::default()
-        );
+        assert_eq!(Budget { file: None, ..b }, Budget::default());
     }
 
     #[test]
@@ -532,11 +523,9 @@ mod tests {
             ("OFFLINE_V2_PROFILE", "nightly", "no profile \"nightly\""),
             ("OFFLINE_V2_BENCH_PROFILE", "slow", "quick or full"),
         ] {
-            let e = Budget::resolve_with(
-                None,
-                &env_of(&[("OFFLINE_V2_CONFIG", &file), (var, value)]),
-            )
-            .expect_err(var);
+            let e =
+                Budget::resolve_with(None, &env_of(&[("OFFLINE_V2_CONFIG", &file), (var, value)]))
+                    .expect_err(var);
             assert!(e.0.contains(says), "{var}={value}: {e}");
         }
         let e = Budget::resolve_with(None, &env_of(&[("OFFLINE_V2_CONFIG", "/nonexistent")]))

@@ -480,25 +480,52 @@ pub fn steps_strategy(s: &Scenario, max_len: usize) -> BoxedStrategy<Vec<Step>> 
 /// initial state of `cfg`, as the model's own `actions()` enumerates them.
 #[must_use]
 pub fn model_paths(cfg: &ModelConfig, depth: usize) -> Vec<Vec<Action>> {
-    let mut paths = Vec::new();
-    let mut stack = vec![(cfg.init_states().remove(0), Vec::new())];
-    while let Some((state, path)) = stack.pop() {
-        let mut actions = Vec::new();
-        if path.len() < depth {
-            cfg.actions(&state, &mut actions);
-        }
-        if actions.is_empty() {
-            paths.push(path);
-            continue;
-        }
-        for a in actions {
-            let (next, _) = model_step(cfg, &state, &a);
-            let mut p = path.clone();
-            p.push(a);
-            stack.push((next, p));
-        }
+    ModelPaths::new(cfg, depth).collect()
+}
+
+/// [`model_paths`] lazily, depth first: memory stays proportional to depth × branching, so a
+/// deep enumeration can be stopped by a deadline at any path (issue 14).
+pub struct ModelPaths<'c> {
+    cfg: &'c ModelConfig,
+    depth: usize,
+    stack: Vec<(offline_v2_model::State, Vec<Action>)>,
+}
+
+impl<'c> ModelPaths<'c> {
+    /// The paths of `cfg` up to `depth`.
+    #[must_use]
+    pub fn new(cfg: &'c ModelConfig, depth: usize) -> Self {
+        let stack = cfg
+            .init_states()
+            .into_iter()
+            .take(1)
+            .map(|s| (s, Vec::new()))
+            .collect();
+        ModelPaths { cfg, depth, stack }
     }
-    paths
+}
+
+impl Iterator for ModelPaths<'_> {
+    type Item = Vec<Action>;
+
+    fn next(&mut self) -> Option<Vec<Action>> {
+        while let Some((state, path)) = self.stack.pop() {
+            let mut actions = Vec::new();
+            if path.len() < self.depth {
+                self.cfg.actions(&state, &mut actions);
+            }
+            if actions.is_empty() {
+                return Some(path);
+            }
+            for a in actions {
+                let (next, _) = model_step(self.cfg, &state, &a);
+                let mut p = path.clone();
+                p.push(a);
+                self.stack.push((next, p));
+            }
+        }
+        None
+    }
 }
 
 /// Distinct (action, flag set, outcome) triples, and the OfflineV2 flag combinations × answers.
@@ -647,6 +674,8 @@ pub struct RandomOutcome {
     pub fixture: String,
     /// Cases run (until the budget, the deadline or the first failure).
     pub cases: u32,
+    /// False when the deadline stopped the run before `cases` cases passed (U2).
+    pub complete: bool,
     /// Lockstep steps applied in all cases.
     pub steps: u64,
     /// The shrunk failing steps and the reason, if a case diverged.
@@ -659,6 +688,11 @@ pub struct RandomOutcome {
 
 /// Random lockstep runs on `setup`: `cases` sequences of up to `max_len` steps (shrunk on
 /// failure), stopping at `deadline`. `tweak` adjusts each fresh implementation (seeded bugs).
+///
+/// Cases are generated one at a time, exactly as proptest's own runner would generate them
+/// (same seed, same sequence), and the deadline is checked before each: a run stopped by it
+/// is marked incomplete instead of generating its remaining cases (issue 14). Shrinking a
+/// failure is bounded by the time left.
 pub fn run_random(
     setup: &Scenario,
     dll: &LoadedDll,
@@ -669,27 +703,25 @@ pub fn run_random(
 ) -> RandomOutcome {
     use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
     use std::cell::Cell;
-    let ran = Cell::new(0u32);
     let coverage = std::cell::RefCell::new(Coverage::default());
     let steps_run = Cell::new(0u64);
-    let caught_at = Cell::new(None::<u32>);
     // A fixed seed per fixture (OFFLINE_V2_SEED varies it): every run is reproducible, and a
     // failure names the seed that replays it.
     let seed = crate::budget::seed() ^ fixture_hash(&setup.name);
+    let left_ms = deadline
+        .saturating_duration_since(std::time::Instant::now())
+        .as_millis();
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
         rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        max_shrink_time: u32::try_from(left_ms).unwrap_or(u32::MAX).max(1),
         ..Config::default()
     });
-    let result = runner.run(&steps_strategy(setup, max_len), |steps| {
-        if std::time::Instant::now() > deadline {
-            return Ok(());
-        }
-        ran.set(ran.get() + 1);
+    let strategy = steps_strategy(setup, max_len);
+    let test = |steps: Vec<Step>| {
         steps_run.set(steps_run.get() + steps.len() as u64);
-        let this_case = ran.get();
-        let result = lockstep_guarded(setup, &steps, dll, tweak)
+        lockstep_guarded(setup, &steps, dll, tweak)
             .map_err(TestCaseError::fail)
             .and_then(|(report, model_log)| {
                 let mut cov = coverage.borrow_mut();
@@ -700,28 +732,50 @@ pub fn run_random(
                     None => Ok(()),
                     Some(f) => Err(TestCaseError::fail(f.to_string())),
                 }
-            });
-        if result.is_err() && caught_at.get().is_none() {
-            caught_at.set(Some(this_case));
+            })
+    };
+    let mut ran = 0u32;
+    let mut failure = None;
+    let mut caught_at = None;
+    while ran < cases && std::time::Instant::now() < deadline {
+        // What proptest's runner does before each new case (`gen_get_seed`): a fresh RNG
+        // derived from the current one, so the cases are the ones `runner.run` would make.
+        let fresh = runner.new_rng();
+        *runner.rng() = fresh;
+        let tree = match strategy.new_tree(&mut runner) {
+            Ok(tree) => tree,
+            Err(reason) => {
+                failure = Some((Vec::new(), reason.to_string()));
+                break;
+            }
+        };
+        ran += 1;
+        match runner.run_one(tree, test) {
+            Ok(_) => {}
+            Err(TestError::Fail(reason, steps)) => {
+                caught_at = Some(ran);
+                failure = Some((
+                    steps,
+                    format!(
+                        "(replay with OFFLINE_V2_SEED={}) {reason}",
+                        crate::budget::seed()
+                    ),
+                ));
+                break;
+            }
+            Err(TestError::Abort(reason)) => {
+                failure = Some((Vec::new(), reason.to_string()));
+                break;
+            }
         }
-        result
-    });
+    }
     RandomOutcome {
         fixture: setup.name.clone(),
-        cases: ran.get(),
+        cases: ran,
+        complete: ran == cases || failure.is_some(),
         steps: steps_run.get(),
-        failure: match result {
-            Err(TestError::Fail(reason, steps)) => Some((
-                steps,
-                format!(
-                    "(replay with OFFLINE_V2_SEED={}) {reason}",
-                    crate::budget::seed()
-                ),
-            )),
-            Err(TestError::Abort(reason)) => Some((Vec::new(), reason.to_string())),
-            Ok(()) => None,
-        },
-        caught_at: caught_at.get(),
+        failure,
+        caught_at,
         coverage: coverage.into_inner(),
     }
 }
@@ -729,10 +783,12 @@ pub fn run_random(
 /// The outcome of exhaustive model-guided replay.
 #[derive(Debug, Clone, Default)]
 pub struct ExhaustiveOutcome {
-    /// Paths enumerated.
+    /// Paths enumerated: all of them when `complete`, else those reached before the deadline.
     pub paths: usize,
     /// Paths replayed before the deadline.
     pub replayed: usize,
+    /// Every path up to `depth` was replayed (false: the deadline stopped it, U2).
+    pub complete: bool,
     /// Steps applied.
     pub steps: u64,
     /// Depth.
@@ -744,7 +800,7 @@ pub struct ExhaustiveOutcome {
 }
 
 /// Replays every model path of `cfg` up to `depth` on the implementation in lockstep, until
-/// `deadline`; stops at the first divergence.
+/// `deadline`; stops at the first divergence. Paths are enumerated lazily ([`ModelPaths`]).
 pub fn run_exhaustive(
     cfg: &ModelConfig,
     setup: &Scenario,
@@ -753,16 +809,17 @@ pub fn run_exhaustive(
     deadline: std::time::Instant,
     tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
 ) -> ExhaustiveOutcome {
-    let paths = model_paths(cfg, depth);
     let mut out = ExhaustiveOutcome {
-        paths: paths.len(),
         depth,
+        complete: true,
         ..ExhaustiveOutcome::default()
     };
-    for path in &paths {
-        if std::time::Instant::now() > deadline {
+    for path in ModelPaths::new(cfg, depth) {
+        if std::time::Instant::now() >= deadline {
+            out.complete = false;
             break;
         }
+        out.paths += 1;
         let steps: Vec<Step> = path.iter().map(|a| step_of_action(setup, a)).collect();
         out.replayed += 1;
         out.steps += steps.len() as u64;
@@ -837,11 +894,20 @@ fn sweep_states() -> Vec<(&'static str, &'static str, Vec<Step>)> {
     ]
 }
 
+/// Runs a full flag sweep makes: 128 flag combinations × with and without a destination ×
+/// every DLL state of the sweep.
+#[must_use]
+pub fn flag_sweep_size() -> usize {
+    0x80 * 2 * sweep_states().len()
+}
+
 /// The outcome of a flag sweep.
 #[derive(Debug, Clone, Default)]
 pub struct SweepOutcome {
     /// Lockstep runs made.
     pub runs: usize,
+    /// Every run of [`flag_sweep_size`] was made (false: the deadline stopped it, U2).
+    pub complete: bool,
     /// What they exercised.
     pub coverage: Coverage,
     /// Diverging runs: (description, report text).
@@ -853,13 +919,28 @@ pub struct SweepOutcome {
 /// lockstep on the implementation (through the cdylib) and the model: the flag-combination
 /// coverage matrix of the conformance report.
 pub fn flag_sweep(dll: &LoadedDll) -> SweepOutcome {
+    flag_sweep_until(
+        dll,
+        crate::budget::deadline_after(std::time::Instant::now(), std::time::Duration::MAX),
+    )
+}
+
+/// [`flag_sweep`], stopping at `deadline` (the outcome is then incomplete).
+pub fn flag_sweep_until(dll: &LoadedDll, deadline: std::time::Instant) -> SweepOutcome {
     let Some(setup) = fixtures().into_iter().next() else {
         return SweepOutcome::default();
     };
-    let mut out = SweepOutcome::default();
+    let mut out = SweepOutcome {
+        complete: true,
+        ..SweepOutcome::default()
+    };
     for (state, resource, prefix) in sweep_states() {
         for flags in 0u32..0x80 {
             for dest in [None, Some("n2".to_owned())] {
+                if std::time::Instant::now() >= deadline {
+                    out.complete = false;
+                    return out;
+                }
                 let mut steps = prefix.clone();
                 steps.push(Step::Call {
                     call: Call::RawOfflineV2 {
