@@ -5,6 +5,7 @@ pub mod corpus;
 pub mod impl_side;
 pub mod model_check;
 pub mod model_side;
+pub mod progress;
 pub mod replay;
 pub mod scenario;
 pub mod scenario_json;

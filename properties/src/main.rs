@@ -344,6 +344,8 @@ fn cmd_check(args: &CheckArgs) -> ExitCode {
         strategy: args.strategy,
         symmetry: args.symmetry,
         timeout: args.timeout.map(Duration::from_secs),
+        max_states: None,
+        memory_mb: None,
         progress: !args.json,
     });
     if args.json {
@@ -506,6 +508,8 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
         strategy: Strategy::Bfs,
         symmetry: false,
         timeout: None,
+        max_states: None,
+        memory_mb: None,
         progress: false,
     });
     let failed_props: Vec<&str> = check
