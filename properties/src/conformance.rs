@@ -172,6 +172,8 @@ pub fn lockstep(
     dll: &LoadedDll,
     tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
 ) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
+    LOCKSTEP_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    LOCKSTEP_STEPS.fetch_add(steps.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let mut scenario = setup.clone();
     scenario.steps = steps.to_vec();
     let dlls = dll
@@ -186,6 +188,16 @@ pub fn lockstep(
     };
     let report = replay(&scenario, &mut [&mut imp as &mut dyn Side, &mut recorder]);
     Ok((report, recorder.log))
+}
+
+static LOCKSTEP_RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static LOCKSTEP_STEPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Lockstep runs and steps started by this process so far (for progress lines only).
+#[must_use]
+pub fn lockstep_counters() -> (u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (LOCKSTEP_RUNS.load(Relaxed), LOCKSTEP_STEPS.load(Relaxed))
 }
 
 /// [`lockstep`], with a panic of the implementation (a failed debug invariant, e.g. R10 or

@@ -236,6 +236,8 @@ pub struct Trace {
 pub struct TraceStep {
     /// The SPEC §7 step (a call or an event) as it appears in a scenario file.
     pub step: serde_json::Value,
+    /// What the step produced, with names (return code, DLL calls, completions).
+    pub outputs: Vec<String>,
     /// What changed in the state, with names.
     pub changes: Vec<Change>,
 }

@@ -1,16 +1,22 @@
-//! `offline-v2 check`: model-check one configuration, print every property's verdict, and
-//! optionally write the first counterexample as a replayable SPEC §7 scenario.
+//! `offline-v2 check`: model-check one configuration within a budget, print every property's
+//! verdict — a counterexample as the state after each step (only what changed, with names),
+//! the violated property named, and for liveness the operation that never completes — and
+//! optionally write the first counterexample as a replayable SPEC §7 scenario that names its
+//! origin.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
-use offline_v2_model::actions::Action;
+use offline_v2_model::bugs::Bug;
+use offline_v2_model::config::ModelConfig;
 
-use super::{bad_input, exit_code, ConfigArgs};
+use super::{bad_input, finish, resolve_budget, ConfigArgs, ProfileArg};
 use crate::conformance::{regression, scenario_of_setup, step_of_action};
-use crate::model_check::{self, CheckOptions, CheckResult, Strategy};
+use crate::describe;
+use crate::model_check::{self, CheckOptions, CheckResult, Strategy, Verdict};
+use crate::outcome::{Phase, PropertyOutcome, Report, Status};
 use crate::scenario::Scenario;
 use crate::scenario_json;
 
@@ -20,23 +26,35 @@ pub struct CheckArgs {
     #[command(flatten)]
     config: ConfigArgs,
     /// Checker threads (BFS counterexamples are shortest only with 1).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: u16,
     /// Search order.
     #[arg(long, value_enum, default_value_t = Strategy::Bfs)]
     strategy: Strategy,
     /// Symmetry reduction over interchangeable nodes and groups (needs --strategy dfs).
     #[arg(long)]
     symmetry: bool,
-    /// Stop after this many seconds (the result is then marked incomplete).
-    #[arg(long)]
+    /// Stop after this many seconds (default: the profile's `seconds`); the result is then
+    /// incomplete (exit 3).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     timeout: Option<u64>,
+    /// Stop after this many unique states (default: the profile's `max_states`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_states: Option<u64>,
+    /// Stop when resident memory exceeds this many MiB (default: the profile's `memory_mb`).
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(64..))]
+    max_memory: Option<u64>,
     /// Write the first counterexample as a replayable SPEC §7 scenario file.
     #[arg(long, value_name = "FILE")]
     emit_scenario: Option<PathBuf>,
-    /// Print the summary as JSON (model-check.json schema).
+    /// Print the report as JSON (docs/report.schema.json).
     #[arg(long)]
     json: bool,
+    /// Also write the report as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    #[command(flatten)]
+    profile: ProfileArg,
 }
 
 /// Runs `check`.
@@ -47,35 +65,99 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             "--symmetry needs --strategy dfs (stateright applies symmetry reduction only to DFS)",
         );
     }
+    let budget = match resolve_budget(&args.profile) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let started = Instant::now();
     let cfg = args.config.config();
     let setup = scenario_of_setup(&cfg.setup, "counterexample");
     let result = model_check::run(&CheckOptions {
         config: cfg.clone(),
-        threads: args.threads,
+        threads: usize::from(args.threads),
         strategy: args.strategy,
         symmetry: args.symmetry,
-        timeout: args.timeout.map(Duration::from_secs),
-        max_states: None,
-        memory_mb: None,
+        timeout: Some(Duration::from_secs(args.timeout.unwrap_or(budget.seconds))),
+        max_states: args.max_states.or(budget.max_states),
+        memory_mb: args.max_memory.or(budget.memory_mb),
         progress: !args.json,
     });
     let description = model_check::describe(&cfg);
-    if args.json {
-        let v = model_check::report_json("check", &description, std::slice::from_ref(&result));
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-    } else {
-        print_result(&description, &result, &setup);
+    let phase = phase_of(&result, &description, Some((&setup, &cfg)));
+    if !args.json {
+        print_result(&description, &result, &phase);
     }
     if let Some(file) = &args.emit_scenario {
-        if let Err(code) = emit_scenario(file, &result, &setup) {
+        if let Err(code) = emit_scenario(file, &result, &setup, &cfg, args.config.bug()) {
             return code;
         }
     }
-    exit_code(result.passed())
+    let mut report = Report::new("check", started.elapsed().as_secs_f64(), vec![phase]);
+    report.budget = Some(budget);
+    finish(&report, args.json, args.junit.as_deref())
 }
 
-/// The verdicts as text, with each counterexample as a numbered trace.
-fn print_result(description: &str, result: &CheckResult, setup: &Scenario) {
+fn is_liveness(p: &model_check::PropertyVerdict) -> bool {
+    p.expectation == "eventually" || p.name.starts_with("bounded response")
+}
+
+/// A checker run as a report phase (`model_check`): covered `unique_states`, `states`,
+/// `depth`; one [`PropertyOutcome`] per property, with its trace when `names` are given.
+#[must_use]
+pub fn phase_of(
+    result: &CheckResult,
+    title: &str,
+    names: Option<(&Scenario, &ModelConfig)>,
+) -> Phase {
+    let mut phase = Phase::new("model_check", title);
+    phase.seconds = result.seconds;
+    phase
+        .cover("unique_states", result.unique as u64)
+        .cover("states", result.states as u64)
+        .cover("depth", result.depth as u64)
+        .cover("threads", result.threads as u64);
+    for p in &result.properties {
+        let trace = match (names, &p.path, p.verdict) {
+            (Some((setup, cfg)), Some(path), Verdict::Fails) => {
+                Some(describe::trace(setup, cfg, path, is_liveness(p)))
+            }
+            _ => None,
+        };
+        phase.properties.push(PropertyOutcome {
+            name: p.name.to_owned(),
+            kind: p.expectation.to_owned(),
+            verdict: p.verdict,
+            trace,
+        });
+    }
+    let failed: Vec<&str> = result
+        .properties
+        .iter()
+        .filter(|p| p.verdict == Verdict::Fails)
+        .map(|p| p.name)
+        .collect();
+    if !failed.is_empty() {
+        phase.mark(Status::Failed, format!("violated: {}", failed.join(", ")));
+    }
+    if let Some(stop) = result.stopped {
+        let unknown = result
+            .properties
+            .iter()
+            .filter(|p| p.verdict == Verdict::Unknown)
+            .count();
+        phase.mark(
+            Status::Incomplete,
+            format!(
+                "{stop} after {} unique states (depth {}); {unknown} properties undecided",
+                result.unique, result.depth
+            ),
+        );
+    }
+    phase
+}
+
+/// The verdicts as text, with each counterexample as a trace of states.
+fn print_result(description: &str, result: &CheckResult, phase: &Phase) {
     println!("configuration: {description}");
     println!(
         "states={}, unique={}, depth={}, sec={:.2}{}",
@@ -83,46 +165,51 @@ fn print_result(description: &str, result: &CheckResult, setup: &Scenario) {
         result.unique,
         result.depth,
         result.seconds,
-        if result.complete {
-            ""
-        } else {
-            " (incomplete: timeout)"
-        }
+        result
+            .stopped
+            .map_or_else(String::new, |s| format!(" (INCOMPLETE: {s})"))
     );
-    for p in &result.properties {
-        let verdict = if p.holds { "holds" } else { "FAILS" };
-        println!("  {verdict:5}  {:10} {}", p.expectation, p.name);
-        if p.holds {
+    for p in &phase.properties {
+        let verdict = match p.verdict {
+            Verdict::Holds => "holds",
+            Verdict::Fails => "FAILS",
+            Verdict::Unknown => "unknown",
+        };
+        println!("  {verdict:7}  {:10} {}", p.kind, p.name);
+        if p.verdict != Verdict::Fails {
             continue;
         }
-        if let Some(path) = &p.path {
-            println!("    counterexample ({} steps):", path.len());
-            print_trace(setup, path);
-        } else {
-            println!("    no example found (a `sometimes` property must be reachable)");
+        match &p.trace {
+            Some(trace) => {
+                println!(
+                    "    counterexample of {:?} ({} steps; after each: outputs, then what changed):",
+                    p.name,
+                    trace.steps.len()
+                );
+                print!("{}", describe::trace_text(trace));
+                println!("    violated: {} ({})", p.name, p.kind);
+            }
+            None if p.kind == "sometimes" => {
+                println!("    no example in the whole state space (a `sometimes` property must be reachable)");
+            }
+            None => println!("    (no path recorded)"),
         }
     }
 }
 
-/// One line per action, as the scenario step it becomes.
-fn print_trace(setup: &Scenario, path: &[Action]) {
-    for (i, a) in path.iter().enumerate() {
-        let step = step_of_action(setup, a);
-        let text = scenario_json::to_json(&Scenario {
-            steps: vec![step],
-            ..setup.clone()
-        });
-        let line = text["steps"][0].to_string();
-        println!("    {:>3}. {line}", i + 1);
-    }
-}
-
-/// Writes the first counterexample of `result` to `file` as a SPEC §7 scenario.
-fn emit_scenario(file: &Path, result: &CheckResult, setup: &Scenario) -> Result<(), ExitCode> {
+/// Writes the first counterexample of `result` to `file` as a SPEC §7 scenario whose name says
+/// where it came from (property, bug, configuration).
+fn emit_scenario(
+    file: &Path,
+    result: &CheckResult,
+    setup: &Scenario,
+    cfg: &ModelConfig,
+    bug: Option<Bug>,
+) -> Result<(), ExitCode> {
     let counterexample = result
         .properties
         .iter()
-        .find(|p| !p.holds && p.path.is_some());
+        .find(|p| p.verdict == Verdict::Fails && p.path.is_some());
     let Some(p) = counterexample else {
         eprintln!("no counterexample: nothing written to {}", file.display());
         return Ok(());
@@ -133,7 +220,19 @@ fn emit_scenario(file: &Path, result: &CheckResult, setup: &Scenario) -> Result<
         .flatten()
         .map(|a| step_of_action(setup, a))
         .collect();
-    let scenario = regression(setup, &format!("counterexample of {}", p.name), &steps);
+    let origin = match bug {
+        Some(bug) => format!(
+            "counterexample of {:?} found by offline-v2 check --bug {bug:?} on {}; replay it on the broken model with: offline-v2 replay --bug {bug:?} FILE",
+            p.name,
+            model_check::describe(cfg)
+        ),
+        None => format!(
+            "counterexample of {:?} found by offline-v2 check on {}",
+            p.name,
+            model_check::describe(cfg)
+        ),
+    };
+    let scenario = regression(setup, &origin, &steps);
     std::fs::write(file, scenario_json::to_text(&scenario))
         .map_err(|e| bad_input(format!("cannot write {}: {e}", file.display())))?;
     eprintln!(

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use stateright::Model;
 
-use super::ConfigArgs;
+use super::{bad_input, ConfigArgs};
 use crate::model_check;
 
 /// Options of `explore`.
@@ -18,16 +18,29 @@ pub struct ExploreArgs {
     port: u16,
 }
 
-/// Serves the Explorer until interrupted.
+/// Serves the Explorer until interrupted; a port that cannot be bound is bad input (exit 2).
 #[must_use]
 pub fn run(args: &ExploreArgs) -> ExitCode {
     let cfg = args.config.config();
     let address = ("127.0.0.1", args.port);
+    // stateright's `serve` panics when it cannot bind: try the port first for a clear error.
+    if let Err(e) = std::net::TcpListener::bind(address) {
+        return bad_input(format!("cannot listen on 127.0.0.1:{}: {e}", args.port));
+    }
     println!(
         "Explorer of {} on http://127.0.0.1:{} (Ctrl-C to stop)",
         model_check::describe(&cfg),
         args.port
     );
-    cfg.checker().serve(address);
-    ExitCode::SUCCESS
+    // The port may still be taken between the check and `serve`: report that, not a panic.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let served = std::panic::catch_unwind(|| {
+        cfg.checker().serve(address);
+    });
+    std::panic::set_hook(previous);
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => bad_input(format!("cannot serve on 127.0.0.1:{}", args.port)),
+    }
 }

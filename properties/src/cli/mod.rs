@@ -1,11 +1,14 @@
 //! The `offline-v2` command line: one module per subcommand (`verify`, `check`, `replay`,
 //! `explore`); `src/main.rs` only calls [`main`]. `--help` on every subcommand explains it.
 //!
-//! Exit codes: [`EXIT_FAILED`] (1) a check failed, [`EXIT_BAD_INPUT`] (2) bad input (command
-//! line, scenario files, budget variables, an unloadable DLL), 0 everything held.
+//! Exit codes (docs/exit-codes.md, [`crate::outcome`]): 0 everything held, 1 a check failed,
+//! 2 bad input (command line, profile, budget variables, scenario files, an unloadable DLL, a
+//! busy port), 3 incomplete (a budget stopped the run; nothing failed in what ran), 4 nothing
+//! ran (no scenario in the folders given).
 
 pub mod check;
 pub mod explore;
+pub mod profile;
 pub mod replay;
 pub mod verify;
 
@@ -17,16 +20,19 @@ use offline_v2::loader::{find_cdylib, LoadedDll};
 use offline_v2_model::bugs::Bug;
 use offline_v2_model::config::{ModelConfig, Setup};
 
-/// Exit code of a run with a failing check or expectation.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit code of bad input: nothing ran.
-pub const EXIT_BAD_INPUT: u8 = 2;
+use crate::budget::Budget;
+use crate::outcome::Report;
+pub use crate::outcome::{
+    EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INCOMPLETE, EXIT_NOTHING_RAN, EXIT_PASSED,
+};
 
 /// Formal model and property-based verification of the WSFC OfflineV2 entry point.
 ///
 /// The implementation (the reference resource DLL, its host and the cluster coordinator) and an
 /// independent stateright model are checked against ../shared/SPEC.md and against each other.
-/// Exit codes: 0 everything held, 1 something failed, 2 bad input (command line or files).
+/// Exit codes: 0 everything held, 1 something failed, 2 bad input (command line, profile,
+/// variables or files; nothing ran), 3 incomplete (a budget stopped it first; nothing failed),
+/// 4 nothing ran (e.g. no scenario in the folders given). Budgets: offline-v2.toml profiles.
 #[derive(Parser)]
 #[command(name = "offline-v2", version, propagate_version = true)]
 pub struct Cli {
@@ -39,16 +45,21 @@ enum Command {
     /// The main job: model-check the default configuration, run the conformance budget
     /// (impl vs model) and replay the scenario corpus; print one summary table.
     ///
-    /// Budgets come from OFFLINE_V2_CASES, OFFLINE_V2_DEPTH and OFFLINE_V2_SECONDS (README).
-    /// It also writes target/reports/model-check.json and conformance.json for the reports.
+    /// One budget for the whole run comes from a profile of offline-v2.toml (--profile, or
+    /// OFFLINE_V2_PROFILE; default `default`), each OFFLINE_V2_* variable overriding its key.
+    /// A phase stopped by the budget is INCOMPLETE (exit 3) and says what it covered. It also
+    /// writes $CARGO_TARGET_DIR/reports/{model-check,conformance}.json for the reports, and a
+    /// shrunk conformance failure under $CARGO_TARGET_DIR/regressions/ (`promote` keeps it).
     ///
-    /// Example: offline-v2 verify --json > summary.json
+    /// Example: offline-v2 verify --profile ci --json > report.json --junit verify.xml
     #[command(verbatim_doc_comment)]
     Verify(verify::VerifyArgs),
     /// Model-check a configuration of the stateright model and print every property's verdict.
     ///
-    /// A counterexample is printed as a numbered trace and can be written as a replayable
-    /// SPEC §7 scenario with --emit-scenario.
+    /// A counterexample is printed step by step with the outputs and the state changes after
+    /// each step, and can be written as a replayable SPEC §7 scenario with --emit-scenario.
+    /// The run obeys the profile's time, state and memory limits (or --timeout, --max-states,
+    /// --max-memory); a run they stop is INCOMPLETE (exit 3).
     ///
     /// Example: offline-v2 check --nodes 3 --groups 2 --strategy dfs --symmetry --threads 2
     #[command(verbatim_doc_comment)]
@@ -69,6 +80,17 @@ enum Command {
     /// Example: offline-v2 explore --port 3000   (then open http://127.0.0.1:3000)
     #[command(verbatim_doc_comment)]
     Explore(explore::ExploreArgs),
+    /// Print the resolved budget of a profile of offline-v2.toml (variables applied).
+    ///
+    /// Example: eval "$(offline-v2 profile --profile ci --shell)"
+    #[command(verbatim_doc_comment)]
+    Profile(profile::ProfileArgs),
+    /// Keep shrunk conformance failures (written under $CARGO_TARGET_DIR/regressions/) in
+    /// properties/regressions/, which every verify and `cargo test` replays.
+    ///
+    /// Example: offline-v2 promote target/regressions/conformance-two-nodes-5-steps.json
+    #[command(verbatim_doc_comment)]
+    Promote(profile::PromoteArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -85,7 +107,40 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::Explore(args) => explore::run(&args),
+        Command::Profile(args) => profile::run(&args),
+        Command::Promote(args) => profile::promote(&args),
     }
+}
+
+/// `--profile NAME`: the budget profile of offline-v2.toml.
+#[derive(Args, Clone, Default)]
+pub struct ProfileArg {
+    /// The budget profile of offline-v2.toml (default: $OFFLINE_V2_PROFILE, else `default`).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+}
+
+/// The budget of `profile` (variables applied), or exit 2 with the reason.
+///
+/// # Errors
+/// The exit code of bad input.
+pub fn resolve_budget(profile: &ProfileArg) -> Result<Budget, ExitCode> {
+    Budget::resolve(profile.profile.as_deref()).map_err(bad_input)
+}
+
+/// Prints `report` as JSON (if `json`), writes it as JUnit XML (if `junit`), and returns its
+/// exit code (2 if the JUnit file cannot be written).
+#[must_use]
+pub fn finish(report: &Report, json: bool, junit: Option<&std::path::Path>) -> ExitCode {
+    if json {
+        println!("{}", report.to_json());
+    }
+    if let Some(path) = junit {
+        if let Err(e) = crate::junit::write(report, path) {
+            return bad_input(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    ExitCode::from(report.exit_code)
 }
 
 /// The model configuration options shared by `check` and `explore`.
@@ -123,6 +178,12 @@ fn parse_bug(text: &str) -> Result<Bug, String> {
 }
 
 impl ConfigArgs {
+    /// The deliberate bug asked for, if any.
+    #[must_use]
+    pub fn bug(&self) -> Option<Bug> {
+        self.bug
+    }
+
     /// The model configuration these options describe.
     #[must_use]
     pub fn config(&self) -> ModelConfig {
@@ -171,13 +232,4 @@ pub fn load_dll(path: Option<&PathBuf>) -> Result<LoadedDll, String> {
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(EXIT_BAD_INPUT)
-}
-
-/// 0 if `ok`, else [`EXIT_FAILED`].
-fn exit_code(ok: bool) -> ExitCode {
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_FAILED)
-    }
 }

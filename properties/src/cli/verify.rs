@@ -1,9 +1,11 @@
 //! `offline-v2 verify`: the main job, in three phases — model checking of the default
 //! configuration ([`model_check_phase`]), conformance of the implementation against the model
-//! ([`conformance_phase`]) and the scenario corpus ([`corpus_phase`]). Each phase returns a
-//! typed result; [`Summary`] turns them into the table (or `--json`).
+//! ([`conformance_phase`]) and the scenario corpus (the corpus phase of `replay`). One budget
+//! ([`Budget`]: a deadline for the whole run, case/depth/state/memory limits) is obeyed by every
+//! phase; a phase stopped by it is *incomplete* (exit 3) and says what it covered. Each phase is
+//! an [`outcome::Phase`]; the [`Report`] is printed as a table, as `--json`, and as `--junit`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -11,17 +13,19 @@ use clap::Args;
 use offline_v2::loader::LoadedDll;
 use offline_v2::types::ErrorCode;
 use offline_v2_model::config::ModelConfig;
-use serde::Serialize;
 use serde_json::json;
 
-use super::replay::{replay_files, Sides};
-use super::{bad_input, exit_code, load_dll};
-use crate::budget;
+use super::replay::{load_scenarios, replay_phase, Print, ReplayOptions, Sides};
+use super::{bad_input, finish, load_dll, resolve_budget, ProfileArg};
+use crate::budget::Budget;
 use crate::conformance::{
-    fixtures, flag_sweep, reachable_coverage, regression, run_exhaustive, run_random,
-    scenario_of_setup, write_scenario, Coverage,
+    fixtures, flag_sweep_size, flag_sweep_until, reachable_coverage, regression, run_exhaustive,
+    run_random, scenario_of_setup, write_scenario, Coverage,
 };
-use crate::model_check::{self, CheckOptions, CheckResult, Strategy};
+use crate::model_check::{self, CheckOptions, CheckResult};
+use crate::outcome::{Failure, Phase, Report, Status};
+use crate::paths;
+use crate::progress::Progress;
 use crate::scenario::Scenario;
 
 /// Options of `verify`.
@@ -36,477 +40,413 @@ pub struct VerifyArgs {
     /// Print only the summary.
     #[arg(long, short)]
     quiet: bool,
-    /// Print the summary as JSON on stdout (progress stays on stderr).
+    /// Print the report as JSON on stdout (docs/report.schema.json; progress stays on stderr).
     #[arg(long)]
     json: bool,
+    /// Also write the report as JUnit XML to FILE (for CI test reporting).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    #[command(flatten)]
+    profile: ProfileArg,
 }
 
 /// Runs `verify`.
 #[must_use]
 pub fn run(args: &VerifyArgs) -> ExitCode {
-    if let Err(e) = budget::validate() {
-        return bad_input(e);
-    }
+    let started = Instant::now();
+    let budget = match resolve_budget(&args.profile) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let deadline = budget.deadline_from(started);
     let dll = match load_dll(args.dll.as_ref()) {
         Ok(d) => d,
         Err(e) => return bad_input(e),
     };
-    let progress = Progress::new(!args.quiet && !args.json);
-    let cfg = ModelConfig::default();
-    let model = model_check_phase(&cfg, &progress);
-    write_report("model-check.json", &model.report_json());
-    let conformance = conformance_phase(&cfg, &dll, &progress);
-    write_report("conformance.json", &conformance.report_json());
     let dirs = if args.scenarios.is_empty() {
         default_scenario_dirs()
     } else {
         args.scenarios.clone()
     };
-    let corpus = match corpus_phase(&dirs, &dll, &progress) {
-        Ok(c) => c,
+    // Every scenario file must parse before anything runs (exit 2).
+    let scenarios = match load_scenarios(&dirs) {
+        Ok(s) => s,
         Err(code) => return code,
     };
-    progress.finish();
-    let summary = Summary {
-        rows: vec![model.row(), conformance.row(), corpus.row()],
-    };
-    if args.json {
-        println!("{}", summary.json());
-    } else {
-        print!("{}", summary.table());
-    }
-    exit_code(summary.ok())
-}
-
-/// One spinner on stderr naming the phase running (none with `--quiet` or `--json`; plain
-/// lines when stderr is not a terminal).
-struct Progress(Option<indicatif::ProgressBar>);
-
-impl Progress {
-    fn new(shown: bool) -> Self {
-        Self(shown.then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        }))
-    }
-
-    fn say(&self, text: &str) {
-        match &self.0 {
-            Some(bar) if !bar.is_hidden() => {
-                bar.println(text);
-                bar.set_message(text.to_owned());
-            }
-            Some(_) => eprintln!("{text}"),
-            None => {}
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// Phase 1: the model check of the default configuration (BFS, exhaustive).
-#[derive(Debug, Clone)]
-pub struct ModelCheckPhase {
-    /// The configuration, described.
-    pub description: String,
-    /// What the checker found.
-    pub result: CheckResult,
-}
-
-/// Runs phase 1.
-fn model_check_phase(cfg: &ModelConfig, progress: &Progress) -> ModelCheckPhase {
-    let description = model_check::describe(cfg);
-    progress.say(&format!(
-        "model checking the default configuration: {description}"
-    ));
-    let result = model_check::run(&CheckOptions {
-        config: cfg.clone(),
-        threads: 1,
-        strategy: Strategy::Bfs,
-        symmetry: false,
-        timeout: None,
-        max_states: None,
-        memory_mb: None,
-        progress: false,
-    });
-    ModelCheckPhase {
-        description,
-        result,
-    }
-}
-
-impl ModelCheckPhase {
-    /// The properties that failed.
-    #[must_use]
-    pub fn failed(&self) -> Vec<&'static str> {
-        self.result
-            .properties
-            .iter()
-            .filter(|p| !p.holds)
-            .map(|p| p.name)
-            .collect()
-    }
-
-    /// `model-check.json`.
-    #[must_use]
-    pub fn report_json(&self) -> serde_json::Value {
-        model_check::report_json(
+    let shown = !args.quiet && !args.json;
+    let cfg = ModelConfig::default();
+    let (model, check) = model_check_phase(&cfg, &budget, deadline, shown);
+    write_report(
+        "model-check.json",
+        &model_check::report_json(
             "default",
-            &self.description,
-            std::slice::from_ref(&self.result),
-        )
+            &model_check::describe(&cfg),
+            std::slice::from_ref(&check),
+        ),
+    );
+    let (conformance, json) = conformance_phase(&cfg, &dll, &budget, deadline, shown, args.json);
+    write_report("conformance.json", &json);
+    let mut corpus = replay_phase(
+        "corpus",
+        "scenario corpus (impl + model)",
+        &scenarios,
+        &dll,
+        ReplayOptions {
+            sides: Sides::Both,
+            bug: None,
+            deadline: Some(deadline),
+            print: if args.json {
+                Print::Nothing
+            } else {
+                Print::Failures
+            },
+        },
+    );
+    if corpus.status == Status::NothingRan {
+        let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        corpus.reason = Some(format!("no scenario file in {}", shown.join(", ")));
     }
-
-    /// The summary row.
-    #[must_use]
-    pub fn row(&self) -> SummaryRow {
-        let r = &self.result;
-        SummaryRow {
-            what: "model check (BFS, default config)",
-            amount: format!(
-                "{} unique states, depth {}, {} properties",
-                r.unique,
-                r.depth,
-                r.properties.len()
-            ),
-            failed: dash_or(&self.failed().join(", ")),
-            seconds: r.seconds,
-            ok: r.passed(),
-        }
+    let mut report = Report::new(
+        "verify",
+        started.elapsed().as_secs_f64(),
+        vec![model, conformance, corpus],
+    );
+    report.budget = Some(budget);
+    if !args.json {
+        print!("{}", table(&report));
     }
+    finish(&report, args.json, args.junit.as_deref())
 }
 
-/// One conformance divergence (a shrunk random case, a model path or a flag-sweep run).
-#[derive(Debug, Clone, Serialize)]
-pub struct Divergence {
-    /// Which case.
-    pub case: String,
-    /// The step (0: the report text names the step).
-    pub step: usize,
-    /// The replay report.
-    pub message: String,
+/// Phase 1: the model check of the default configuration (BFS, exhaustive), within the budget.
+fn model_check_phase(
+    cfg: &ModelConfig,
+    budget: &Budget,
+    deadline: Instant,
+    shown: bool,
+) -> (Phase, CheckResult) {
+    let description = model_check::describe(cfg);
+    if shown {
+        eprintln!("model checking the default configuration: {description}");
+    }
+    let result = model_check::run(&CheckOptions {
+        timeout: Some(deadline.saturating_duration_since(Instant::now())),
+        max_states: budget.max_states,
+        memory_mb: budget.memory_mb,
+        progress: shown,
+        ..CheckOptions::new(cfg.clone())
+    });
+    let phase = super::check::phase_of(&result, "model check (BFS, default config)", None);
+    (phase, result)
 }
 
-/// Phase 2: conformance — random lockstep runs, every model path up to a depth, the flag
-/// sweep, and the transition coverage of the model paths.
+/// Phase 2 in numbers (also `conformance.json`, the input of `reports conformance`).
 #[derive(Debug, Clone, Default)]
-pub struct ConformancePhase {
-    /// Random cases run.
-    pub cases: u32,
-    /// Model paths enumerated.
-    pub paths: usize,
-    /// Model paths replayed before the deadline.
-    pub replayed: usize,
-    /// Depth of the model paths.
-    pub depth: usize,
-    /// Flag-sweep runs.
-    pub sweep_runs: usize,
-    /// Lockstep steps applied in all runs.
-    pub steps: u64,
-    /// Reachable (action, flags, outcome) triples the model paths exercised.
-    pub exercised: usize,
-    /// Reachable triples in the bounded model.
-    pub reachable: usize,
-    /// What every run exercised.
-    pub coverage: Coverage,
-    /// Every divergence found.
-    pub failures: Vec<Divergence>,
-    /// Wall-clock seconds.
-    pub seconds: f64,
+struct Conformance {
+    cases: u64,
+    cases_planned: u64,
+    random_complete: bool,
+    paths: usize,
+    paths_complete: bool,
+    depth: usize,
+    sweep_runs: usize,
+    sweep_complete: bool,
+    steps: u64,
+    exercised: usize,
+    reachable: usize,
+    coverage: Coverage,
+    failures: Vec<Failure>,
 }
 
-/// Runs phase 2 within the budget (`OFFLINE_V2_CASES`, `_DEPTH`, `_SECONDS`).
-fn conformance_phase(cfg: &ModelConfig, dll: &LoadedDll, progress: &Progress) -> ConformancePhase {
+/// Phase 2: conformance — random lockstep runs, every model path up to the depth, the flag
+/// sweep, and the transition coverage of the model paths; each part stops at the deadline.
+fn conformance_phase(
+    cfg: &ModelConfig,
+    dll: &LoadedDll,
+    budget: &Budget,
+    deadline: Instant,
+    shown: bool,
+    json: bool,
+) -> (Phase, serde_json::Value) {
     let started = Instant::now();
-    let deadline = started + budget::seconds();
-    let mut phase = ConformancePhase::default();
+    let mut c = Conformance {
+        random_complete: true,
+        depth: budget.depth,
+        ..Conformance::default()
+    };
+    let ticker = Ticker::start(shown);
     for setup in fixtures() {
-        progress.say(&format!(
-            "conformance: random lockstep runs on {}",
-            setup.name
-        ));
-        random_runs(&mut phase, &setup, dll, deadline);
+        random_runs(&mut c, &setup, dll, budget, deadline, json);
     }
     let model_setup = scenario_of_setup(&cfg.setup, "model-default");
-    progress.say(&format!(
-        "conformance: every model path up to depth {}",
-        budget::depth()
-    ));
-    model_paths(&mut phase, cfg, &model_setup, dll, deadline);
-    progress.say("conformance: all 128 OfflineV2 flag combinations in every DLL state");
-    let sweep = flag_sweep(dll);
-    phase.sweep_runs = sweep.runs;
-    phase.coverage.merge(&sweep.coverage);
-    for (case, reason) in sweep.failures {
-        println!("conformance failure in the flag sweep ({case}): {reason}");
-        phase.failures.push(Divergence {
-            case,
-            step: 0,
-            message: reason,
-        });
-    }
-    phase.seconds = started.elapsed().as_secs_f64();
-    phase
-}
-
-/// Random lockstep runs on one fixture; a failure is shrunk and kept in `regressions/`.
-fn random_runs(phase: &mut ConformancePhase, setup: &Scenario, dll: &LoadedDll, deadline: Instant) {
-    let out = run_random(setup, dll, budget::cases(), 24, deadline, &|_| {});
-    phase.cases += out.cases;
-    phase.steps += out.steps;
-    phase.coverage.merge(&out.coverage);
-    if let Some((shrunk, reason)) = out.failure {
-        let name = format!("conformance-{}-{}-steps", setup.name, shrunk.len());
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("regressions");
-        let kept = write_scenario(&dir, &regression(setup, &name, &shrunk))
-            .map_or_else(|e| format!("(not kept: {e})"), |p| p.display().to_string());
-        println!(
-            "conformance failure on {}: {reason}\nshrunk scenario kept as {kept}",
-            setup.name
-        );
-        phase.failures.push(Divergence {
-            case: name,
-            step: 0,
-            message: reason,
-        });
-    }
-}
-
-/// Every model path up to `budget::depth()`, and the share of reachable triples they cover.
-fn model_paths(
-    phase: &mut ConformancePhase,
-    cfg: &ModelConfig,
-    model_setup: &Scenario,
-    dll: &LoadedDll,
-    deadline: Instant,
-) {
-    let exhaustive = run_exhaustive(cfg, model_setup, dll, budget::depth(), deadline, &|_| {});
-    phase.coverage.merge(&exhaustive.coverage);
-    phase.steps += exhaustive.steps;
-    phase.paths = exhaustive.paths;
-    phase.replayed = exhaustive.replayed;
-    phase.depth = exhaustive.depth;
+    let exhaustive = run_exhaustive(cfg, &model_setup, dll, budget.depth, deadline, &|_| {});
+    c.coverage.merge(&exhaustive.coverage);
+    c.steps += exhaustive.steps;
+    c.paths = exhaustive.replayed;
+    c.paths_complete = exhaustive.complete;
     if let Some((_, reason)) = exhaustive.failure {
-        println!("conformance failure on a model path: {reason}");
-        phase.failures.push(Divergence {
-            case: "model path".into(),
-            step: 0,
-            message: reason,
-        });
+        c.failures
+            .push(divergence("model path", reason, None, json));
     }
-    let (reachable, _) = reachable_coverage(cfg, model_setup);
-    phase.exercised = exhaustive
+    let sweep = flag_sweep_until(dll, deadline);
+    c.sweep_runs = sweep.runs;
+    c.sweep_complete = sweep.complete;
+    c.coverage.merge(&sweep.coverage);
+    for (case, reason) in sweep.failures {
+        c.failures.push(divergence(
+            &format!("flag sweep: {case}"),
+            reason,
+            None,
+            json,
+        ));
+    }
+    // Coverage of the reachable transitions by the model paths (U5: the denominator is every
+    // (action, flags, outcome) triple the bounded default model can take).
+    let (reachable, _) = reachable_coverage(cfg, &model_setup);
+    c.exercised = exhaustive
         .coverage
         .triples
         .intersection(&reachable.triples)
         .count();
-    phase.reachable = reachable.triples.len();
+    c.reachable = reachable.triples.len();
+    drop(ticker);
+    let seconds = started.elapsed().as_secs_f64();
+    let phase = c.phase(seconds);
+    (phase, c.report_json(seconds))
 }
 
-impl ConformancePhase {
-    /// Exercised share of the reachable triples, in percent.
-    #[must_use]
-    pub fn coverage_percent(&self) -> f64 {
-        100.0 * self.exercised as f64 / self.reachable.max(1) as f64
+/// Random lockstep runs on one fixture; a failure is shrunk and written under the target
+/// directory (`offline-v2 promote` keeps it in `properties/regressions/`).
+fn random_runs(
+    c: &mut Conformance,
+    setup: &Scenario,
+    dll: &LoadedDll,
+    budget: &Budget,
+    deadline: Instant,
+    json: bool,
+) {
+    let out = run_random(setup, dll, budget.cases, 24, deadline, &|_| {});
+    c.cases += u64::from(out.cases);
+    c.cases_planned += u64::from(budget.cases);
+    c.random_complete &= out.complete;
+    c.steps += out.steps;
+    c.coverage.merge(&out.coverage);
+    if let Some((shrunk, reason)) = out.failure {
+        let name = format!("conformance-{}-{}-steps", setup.name, shrunk.len());
+        let kept = write_scenario(
+            &paths::new_regressions_dir(),
+            &regression(setup, &name, &shrunk),
+        );
+        let file = kept.as_ref().ok().map(|p| p.display().to_string());
+        if let Err(e) = &kept {
+            eprintln!("warning: the shrunk scenario was not written: {e}");
+        }
+        c.failures.push(divergence(
+            &format!("random runs on {}", setup.name),
+            reason,
+            file,
+            json,
+        ));
+    }
+}
+
+/// A divergence, printed at once (not with `--json`).
+fn divergence(case: &str, message: String, scenario: Option<String>, json: bool) -> Failure {
+    if !json {
+        println!("conformance failure ({case}): {message}");
+        if let Some(file) = &scenario {
+            println!(
+                "shrunk scenario written to {file}\n  keep it with: offline-v2 promote {file}"
+            );
+        }
+    }
+    Failure {
+        case: case.to_owned(),
+        message,
+        scenario,
+    }
+}
+
+impl Conformance {
+    fn phase(&self, seconds: f64) -> Phase {
+        let mut p = Phase::new("conformance", "conformance (impl vs model, lockstep)");
+        p.seconds = seconds;
+        p.cover("cases", self.cases)
+            .cover("paths", self.paths as u64)
+            .cover("depth", self.depth as u64)
+            .cover("flag_sweep_runs", self.sweep_runs as u64)
+            .cover("steps", self.steps)
+            .cover("transitions_exercised", self.exercised as u64)
+            .cover("transitions_reachable", self.reachable as u64)
+            .plan("cases", self.cases_planned)
+            .plan("flag_sweep_runs", flag_sweep_size() as u64);
+        if self.paths_complete {
+            p.plan("paths", self.paths as u64);
+        }
+        if !self.failures.is_empty() {
+            p.mark(
+                Status::Failed,
+                format!("{} divergence(s)", self.failures.len()),
+            );
+        }
+        let mut short = Vec::new();
+        if !self.random_complete {
+            short.push(format!(
+                "{}/{} random cases",
+                self.cases, self.cases_planned
+            ));
+        }
+        if !self.paths_complete {
+            short.push(format!(
+                "{} model paths of depth {} (not all)",
+                self.paths, self.depth
+            ));
+        }
+        if !self.sweep_complete {
+            short.push(format!(
+                "{}/{} flag-sweep runs",
+                self.sweep_runs,
+                flag_sweep_size()
+            ));
+        }
+        if !short.is_empty() && self.failures.is_empty() {
+            p.mark(
+                Status::Incomplete,
+                format!("time limit reached after {}", short.join(", ")),
+            );
+        }
+        p.failures.clone_from(&self.failures);
+        p
     }
 
-    /// Every check held and at least one model path ran.
-    #[must_use]
-    pub fn ok(&self) -> bool {
-        self.failures.is_empty() && self.replayed > 0
-    }
-
-    /// `conformance.json`.
-    #[must_use]
-    pub fn report_json(&self) -> serde_json::Value {
+    fn report_json(&self, seconds: f64) -> serde_json::Value {
         json!({
             "schema": 1,
             "runner": "proptest lockstep + exhaustive model paths (impl through the loaded cdylib vs model)",
             "cases": self.cases,
-            "paths": self.replayed,
+            "paths": self.paths,
             "flag_sweep_runs": self.sweep_runs,
             "depth": self.depth,
+            "complete": self.random_complete && self.paths_complete && self.sweep_complete,
             "steps": self.steps,
-            "seconds": self.seconds.max(1e-6),
+            "seconds": seconds.max(1e-6),
             "transition_coverage": { "exercised": self.exercised, "reachable": self.reachable },
-            "failures": self.failures,
+            "failures": self.failures.iter().map(|f| json!({"case": f.case, "step": 0, "message": f.message})).collect::<Vec<_>>(),
             "offline_v2_calls": self.coverage.offline_flags.iter().map(|((flags, code), n)| json!({
                 "flags": flags, "outcome": ErrorCode(*code).to_string(), "count": n
             })).collect::<Vec<_>>(),
         })
     }
-
-    /// The summary row.
-    #[must_use]
-    pub fn row(&self) -> SummaryRow {
-        SummaryRow {
-            what: "conformance (impl vs model, lockstep)",
-            amount: format!(
-                "{} random cases + {}/{} model paths (depth {}) + {} flag-sweep runs, {} steps, coverage {:.0}%",
-                self.cases,
-                self.replayed,
-                self.paths,
-                self.depth,
-                self.sweep_runs,
-                self.steps,
-                self.coverage_percent()
-            ),
-            failed: if self.failures.is_empty() {
-                "-".into()
-            } else {
-                format!("{} divergence(s)", self.failures.len())
-            },
-            seconds: self.seconds,
-            ok: self.ok(),
-        }
-    }
 }
 
-/// Phase 3: the scenario corpus and kept regressions, replayed in lockstep.
-#[derive(Debug, Clone, Default)]
-pub struct CorpusPhase {
-    /// Scenarios that held.
-    pub passed: usize,
-    /// Files of the scenarios that failed.
-    pub failed: Vec<String>,
-    /// Wall-clock seconds.
-    pub seconds: f64,
-}
-
-/// Runs phase 3.
-///
-/// # Errors
-/// Exit 2 if a file is malformed (nothing is replayed then).
-fn corpus_phase(
-    dirs: &[PathBuf],
-    dll: &LoadedDll,
-    progress: &Progress,
-) -> Result<CorpusPhase, ExitCode> {
-    let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-    progress.say(&format!("replaying scenarios in {}", shown.join(", ")));
-    let started = Instant::now();
-    let out = replay_files(dirs, dll, Sides::Both, true)?;
-    Ok(CorpusPhase {
-        passed: out.passed,
-        failed: out.failed,
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-impl CorpusPhase {
-    /// The summary row.
-    #[must_use]
-    pub fn row(&self) -> SummaryRow {
-        SummaryRow {
-            what: "scenario corpus (impl + model)",
-            amount: format!("{} scenarios", self.passed + self.failed.len()),
-            failed: dash_or(&self.failed.join(", ")),
-            seconds: self.seconds,
-            ok: self.failed.is_empty() && self.passed > 0,
-        }
-    }
-}
-
-/// One row of the summary table.
-#[derive(Debug, Clone, Serialize)]
-pub struct SummaryRow {
-    /// The phase.
-    pub what: &'static str,
-    /// How much ran.
-    pub amount: String,
-    /// What failed, or `-`.
-    pub failed: String,
-    /// Wall-clock seconds.
-    pub seconds: f64,
-    /// The phase held.
-    pub ok: bool,
-}
-
-/// The summary of a `verify` run.
-#[derive(Debug, Clone)]
-pub struct Summary {
-    /// One row per phase.
-    pub rows: Vec<SummaryRow>,
-}
-
-impl Summary {
-    /// Every phase held.
-    #[must_use]
-    pub fn ok(&self) -> bool {
-        self.rows.iter().all(|r| r.ok)
-    }
-
-    /// `--json`: `{ "ok": …, "rows": [ {what, amount, failed, seconds, ok} ] }`.
-    #[must_use]
-    pub fn json(&self) -> String {
-        let v = json!({ "ok": self.ok(), "rows": self.rows });
-        serde_json::to_string_pretty(&v).unwrap_or_default()
-    }
-
-    /// The table and the final line.
-    #[must_use]
-    pub fn table(&self) -> String {
-        let mut out = format!(
-            "\n{:<38} {:<6} {:>8}  how much / what failed\n",
-            "what ran", "result", "seconds"
-        );
-        for r in &self.rows {
-            let failed = if r.ok {
-                String::new()
-            } else {
-                format!(" — failed: {}", r.failed)
-            };
-            out.push_str(&format!(
-                "{:<38} {:<6} {:>8.1}  {}{failed}\n",
-                r.what,
-                if r.ok { "ok" } else { "FAIL" },
-                r.seconds,
-                r.amount,
-            ));
-        }
-        let verdict = if self.ok() {
-            "everything held"
-        } else {
-            "FAILED"
+/// The summary table of a report and its final line.
+#[must_use]
+pub fn table(report: &Report) -> String {
+    let mut out = format!(
+        "\n{:<38} {:<10} {:>8}  how much / why not ok\n",
+        "what ran", "result", "seconds"
+    );
+    for p in &report.phases {
+        let why = match (&p.status, &p.reason) {
+            (Status::Passed, _) | (_, None) => String::new(),
+            (_, Some(r)) => format!(" — {r}"),
         };
-        out.push_str(&format!("\nverify: {verdict}\n"));
-        out
+        out.push_str(&format!(
+            "{:<38} {:<10} {:>8.1}  {}{why}\n",
+            p.title,
+            p.status.label(),
+            p.seconds,
+            amount(p),
+        ));
+    }
+    let verdict = match report.status {
+        Status::Passed => "everything held",
+        Status::Failed => "FAILED",
+        Status::Incomplete => "INCOMPLETE (a budget stopped it; nothing failed in what ran)",
+        Status::NothingRan => "NOTHING RAN in some phase",
+    };
+    out.push_str(&format!(
+        "\n{}: {verdict} (exit {})\n",
+        report.command, report.exit_code
+    ));
+    out
+}
+
+/// "How much" of a phase, from its covered counts.
+fn amount(p: &Phase) -> String {
+    let n = |k: &str| p.covered.get(k).copied().unwrap_or(0);
+    match p.id.as_str() {
+        "model_check" => format!(
+            "{} unique states, depth {}, {} properties",
+            n("unique_states"),
+            n("depth"),
+            p.properties.len()
+        ),
+        "conformance" => format!(
+            "{} random cases + {} model paths (depth {}) + {} flag-sweep runs, {} steps, transition coverage {}/{} ({:.0}%)",
+            n("cases"),
+            n("paths"),
+            n("depth"),
+            n("flag_sweep_runs"),
+            n("steps"),
+            n("transitions_exercised"),
+            n("transitions_reachable"),
+            100.0 * n("transitions_exercised") as f64 / n("transitions_reachable").max(1) as f64
+        ),
+        _ => format!("{} scenarios", n("scenarios")),
     }
 }
 
-/// `-` for an empty text.
-fn dash_or(text: &str) -> String {
-    if text.is_empty() {
-        "-".into()
-    } else {
-        text.to_owned()
+/// A background progress line for the conformance phase (lockstep runs and steps so far).
+struct Ticker {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(shown: bool) -> Self {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let handle = shown.then(|| {
+            let stop = std::sync::Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut progress = Progress::new("conformance", true);
+                let (runs0, steps0) = crate::conformance::lockstep_counters();
+                let counters = || {
+                    let (runs, steps) = crate::conformance::lockstep_counters();
+                    [("steps", steps - steps0), ("runs", runs - runs0)]
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    progress.update(&counters());
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                progress.finish(&counters());
+            })
+        });
+        Ticker { stop, handle }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
     }
 }
 
 /// `properties/scenarios` and `properties/regressions` (from the working directory if it is
 /// the workspace, else from this crate's folder).
 fn default_scenario_dirs() -> Vec<PathBuf> {
-    let here = Path::new("properties");
-    let base = if here.join("scenarios").is_dir() {
-        here.to_path_buf()
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-    };
-    ["scenarios", "regressions"]
-        .iter()
-        .map(|d| base.join(d))
-        .filter(|p| p.is_dir())
-        .collect()
+    let kept = paths::kept_regressions_dir();
+    let corpus = kept.with_file_name("scenarios");
+    [corpus, kept].into_iter().filter(|p| p.is_dir()).collect()
 }
 
-/// Writes a report for the `reports` tool into `target/reports/` (a warning if it cannot).
+/// Writes a report for the `reports` tool into `<target>/reports/` (a warning if it cannot).
 fn write_report(name: &str, value: &serde_json::Value) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/reports");
+    let dir = paths::reports_dir();
     let written = std::fs::create_dir_all(&dir).and_then(|()| {
         std::fs::write(
             dir.join(name),
@@ -518,69 +458,51 @@ fn write_report(name: &str, value: &serde_json::Value) {
     }
 }
 
+/// The exit code of a status (re-exported for the tests of this module).
+#[must_use]
+pub fn exit_of(status: Status) -> u8 {
+    status.exit_code()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(ok: bool) -> SummaryRow {
-        SummaryRow {
-            what: "phase",
-            amount: "3 things".into(),
-            failed: if ok { "-".into() } else { "x.json".into() },
-            seconds: 0.25,
-            ok,
-        }
+    #[test]
+    fn an_incomplete_conformance_says_what_it_covered_and_never_fails_without_a_reason() {
+        let c = Conformance {
+            cases: 10,
+            cases_planned: 128,
+            random_complete: false,
+            paths: 0,
+            paths_complete: false,
+            depth: 3,
+            sweep_complete: false,
+            ..Conformance::default()
+        };
+        let p = c.phase(1.0);
+        assert_eq!(p.status, Status::Incomplete);
+        let reason = p.reason.expect("a reason");
+        assert!(reason.contains("10/128 random cases"), "{reason}");
+        assert!(reason.contains("0/2304 flag-sweep runs"), "{reason}");
+        assert_eq!(exit_of(p.status), crate::outcome::EXIT_INCOMPLETE);
     }
 
     #[test]
-    fn the_summary_fails_if_one_phase_fails_and_names_what_failed() {
-        let good = Summary {
-            rows: vec![row(true), row(true)],
+    fn a_divergence_fails_with_its_count() {
+        let c = Conformance {
+            random_complete: true,
+            paths_complete: true,
+            sweep_complete: true,
+            failures: vec![Failure {
+                case: "x".into(),
+                message: "m".into(),
+                scenario: None,
+            }],
+            ..Conformance::default()
         };
-        assert!(good.ok());
-        assert!(good.table().ends_with("verify: everything held\n"));
-        let bad = Summary {
-            rows: vec![row(true), row(false)],
-        };
-        assert!(!bad.ok());
-        let table = bad.table();
-        assert!(table.contains("FAIL"), "{table}");
-        assert!(table.contains("3 things — failed: x.json"), "{table}");
-        assert!(table.ends_with("verify: FAILED\n"));
-        let v: serde_json::Value = serde_json::from_str(&bad.json()).expect("JSON");
-        assert_eq!(v["ok"], false);
-        assert_eq!(v["rows"][1]["failed"], "x.json");
-    }
-
-    #[test]
-    fn conformance_is_not_ok_without_a_model_path_or_with_a_divergence() {
-        let mut phase = ConformancePhase {
-            replayed: 1,
-            ..ConformancePhase::default()
-        };
-        assert!(phase.ok());
-        phase.replayed = 0;
-        assert!(!phase.ok(), "nothing replayed is not a pass");
-        phase.replayed = 1;
-        phase.failures.push(Divergence {
-            case: "c".into(),
-            step: 0,
-            message: "m".into(),
-        });
-        assert!(!phase.ok());
-        assert_eq!(phase.row().failed, "1 divergence(s)");
-    }
-
-    #[test]
-    fn an_empty_corpus_is_not_a_pass() {
-        let phase = CorpusPhase::default();
-        assert!(!phase.row().ok);
-        let phase = CorpusPhase {
-            passed: 2,
-            failed: vec!["a.json".into()],
-            seconds: 0.0,
-        };
-        assert_eq!(phase.row().failed, "a.json");
-        assert_eq!(phase.row().amount, "3 scenarios");
+        let p = c.phase(0.0);
+        assert_eq!(p.status, Status::Failed);
+        assert_eq!(p.reason.as_deref(), Some("1 divergence(s)"));
     }
 }
