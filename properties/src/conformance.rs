@@ -650,6 +650,17 @@ fn event_kind(e: &Event) -> &'static str {
 /// space, each transition once per state).
 #[must_use]
 pub fn reachable_coverage(cfg: &ModelConfig, setup: &Scenario) -> (Coverage, usize) {
+    let never = crate::budget::deadline_after(std::time::Instant::now(), std::time::Duration::MAX);
+    reachable_coverage_until(cfg, setup, never).unwrap_or_default()
+}
+
+/// [`reachable_coverage`], or `None` if `deadline` comes first.
+#[must_use]
+pub fn reachable_coverage_until(
+    cfg: &ModelConfig,
+    setup: &Scenario,
+    deadline: std::time::Instant,
+) -> Option<(Coverage, usize)> {
     use std::collections::HashSet;
     let mut seen = HashSet::new();
     let mut queue = std::collections::VecDeque::new();
@@ -659,6 +670,9 @@ pub fn reachable_coverage(cfg: &ModelConfig, setup: &Scenario) -> (Coverage, usi
     let mut cov = Coverage::default();
     let mut actions = Vec::new();
     while let Some(state) = queue.pop_front() {
+        if seen.len() % 256 == 0 && std::time::Instant::now() >= deadline {
+            return None;
+        }
         actions.clear();
         cfg.actions(&state, &mut actions);
         for a in &actions {
@@ -670,7 +684,7 @@ pub fn reachable_coverage(cfg: &ModelConfig, setup: &Scenario) -> (Coverage, usi
             }
         }
     }
-    (cov, seen.len())
+    Some((cov, seen.len()))
 }
 
 /// The ResourceState names, for reports.

@@ -205,18 +205,54 @@ fn check_finds_and_emits_a_counterexample_of_a_broken_model() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
     assert!(
-        out.contains("FAILS  always     R12 exact OfflineV2 flags"),
+        out.contains("FAILS    always     R12 exact OfflineV2 flags"),
         "{out}"
     );
     assert!(
-        out.contains("counterexample (") && out.contains("    1. "),
+        out.contains("counterexample of \"R12 exact OfflineV2 flags\"")
+            && out.contains("      1. "),
         "a numbered trace:\n{out}"
+    );
+    // The state after each step (only what changed, with names), the outputs with flag
+    // names, and the violated property named.
+    assert!(out.contains("group g1 owner: n1 → n2"), "{out}");
+    assert!(
+        out.contains("n2: OfflineV2(r2, dest n1, [RETURNING_TO_SOURCE_NODE_BECAUSE_OF_ERROR])"),
+        "{out}"
+    );
+    assert!(
+        out.contains("violated: R12 exact OfflineV2 flags (always)"),
+        "{out}"
     );
     // The emitted scenario replays (its expectations are the real model's, so it passes on
     // the real implementation): the counterexample path itself is legal input.
     assert!(Path::new(&file).exists());
     let o = run(&["replay", file.to_str().expect("utf-8")]);
     assert!(o.status.success(), "{}", text(&o).0);
+    // The file names its origin, and on the broken model it fails where it diverges.
+    let written = std::fs::read_to_string(&file).expect("read");
+    assert!(
+        written.contains("counterexample of \\\"R12 exact OfflineV2 flags\\\"")
+            && written.contains("--bug ReturnLegWithoutDnu")
+            && written.contains("2 nodes, 1 group(s)"),
+        "{written}"
+    );
+    let o = run(&[
+        "replay",
+        "--bug",
+        "ReturnLegWithoutDnu",
+        file.to_str().expect("utf-8"),
+    ]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("impl and model disagree on the DLL calls"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[RETURNING_TO_SOURCE_NODE_BECAUSE_OF_ERROR]) = "),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -231,14 +267,20 @@ fn verify_json_reports_every_phase_and_holds() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("--json prints JSON only");
-    assert_eq!(v["ok"], true, "{out}");
-    let rows = v["rows"].as_array().expect("rows");
-    assert_eq!(rows.len(), 3, "model check, conformance, corpus: {out}");
-    assert!(rows.iter().all(|r| r["ok"] == true), "{out}");
+    assert_eq!(v["status"], "passed", "{out}");
+    assert_eq!(v["exit_code"], 0, "{out}");
+    let phases = v["phases"].as_array().expect("phases");
+    let ids: Vec<&str> = phases.iter().filter_map(|p| p["id"].as_str()).collect();
+    assert_eq!(ids, ["model_check", "conformance", "corpus"], "{out}");
+    assert!(phases.iter().all(|p| p["status"] == "passed"), "{out}");
     assert!(
-        rows[0]["amount"]
-            .as_str()
-            .is_some_and(|a| a.contains(" unique states, depth ")),
+        phases[0]["covered"]["unique_states"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
         "{out}"
+    );
+    assert_eq!(
+        phases[1]["covered"]["cases"], 8,
+        "4 cases on each of 2 fixtures: {out}"
     );
 }

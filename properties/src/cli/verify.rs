@@ -19,8 +19,8 @@ use super::replay::{load_scenarios, replay_phase, Print, ReplayOptions, Sides};
 use super::{bad_input, finish, load_dll, resolve_budget, ProfileArg};
 use crate::budget::Budget;
 use crate::conformance::{
-    fixtures, flag_sweep_size, flag_sweep_until, reachable_coverage, regression, run_exhaustive,
-    run_random, scenario_of_setup, write_scenario, Coverage,
+    fixtures, flag_sweep_size, flag_sweep_until, reachable_coverage_until, regression,
+    run_exhaustive, run_random, scenario_of_setup, write_scenario, Coverage,
 };
 use crate::model_check::{self, CheckOptions, CheckResult};
 use crate::outcome::{Failure, Phase, Report, Status};
@@ -151,6 +151,7 @@ struct Conformance {
     depth: usize,
     sweep_runs: usize,
     sweep_complete: bool,
+    coverage_complete: bool,
     steps: u64,
     exercised: usize,
     reachable: usize,
@@ -202,13 +203,18 @@ fn conformance_phase(
     }
     // Coverage of the reachable transitions by the model paths (U5: the denominator is every
     // (action, flags, outcome) triple the bounded default model can take).
-    let (reachable, _) = reachable_coverage(cfg, &model_setup);
-    c.exercised = exhaustive
-        .coverage
-        .triples
-        .intersection(&reachable.triples)
-        .count();
-    c.reachable = reachable.triples.len();
+    match reachable_coverage_until(cfg, &model_setup, deadline) {
+        Some((reachable, _)) => {
+            c.exercised = exhaustive
+                .coverage
+                .triples
+                .intersection(&reachable.triples)
+                .count();
+            c.reachable = reachable.triples.len();
+            c.coverage_complete = true;
+        }
+        None => c.coverage_complete = false,
+    }
     drop(ticker);
     let seconds = started.elapsed().as_secs_f64();
     let phase = c.phase(seconds);
@@ -308,6 +314,9 @@ impl Conformance {
                 self.sweep_runs,
                 flag_sweep_size()
             ));
+        }
+        if !self.coverage_complete {
+            short.push("the transition coverage not computed".to_owned());
         }
         if !short.is_empty() && self.failures.is_empty() {
             p.mark(
@@ -494,6 +503,7 @@ mod tests {
             random_complete: true,
             paths_complete: true,
             sweep_complete: true,
+            coverage_complete: true,
             failures: vec![Failure {
                 case: "x".into(),
                 message: "m".into(),
