@@ -3,13 +3,23 @@
 # through the loaded cdylib, model checking, the scenario corpus, conformance of impl against
 # model, seeded-bug non-vacuity — then the ABI tests under valgrind and the export checks.
 #
-# With OFFLINE_V2_REPORTS=1 (set by .ci/run) it also runs `offline-v2 verify` and the quick
+# Budgets come from the profile of offline-v2.toml named by OFFLINE_V2_PROFILE (`default`
+# unless set; .ci/run sets `ci`), every OFFLINE_V2_* variable overriding its key (README). The
+# resolved values are exported so that every crate and script of the run sees the same ones.
+# With reports = true (the ci profile) it also runs `offline-v2 verify` and the quick
 # benchmarks, and writes reports/model-check.md, reports/conformance.md and reports/bench.md.
-# Budgets: OFFLINE_V2_CASES, OFFLINE_V2_DEPTH, OFFLINE_V2_SECONDS, OFFLINE_V2_MODEL_LARGE (README).
+# Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUST_BACKTRACE="${RUST_BACKTRACE:-0}"
 step() { printf '\n==> %s\n' "$*"; }
+target="${CARGO_TARGET_DIR:-target}"
+
+step "budget profile ${OFFLINE_V2_PROFILE:-default} (offline-v2.toml; OFFLINE_V2_* override)"
+cargo build --release -p offline-v2-properties --bin offline-v2
+exports="$("$target/release/offline-v2" profile --shell)"
+echo "$exports"
+eval "$exports"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -34,8 +44,8 @@ step "exports of the release cdylib, and no seeded bug in release builds"
 ./scripts/check-no-seeded-bugs.sh
 
 if [ "${OFFLINE_V2_REPORTS:-0}" = 1 ]; then
-    step "offline-v2 verify (writes target/reports/*.json)"
-    cargo run --release -p offline-v2-properties --bin offline-v2 -- verify --quiet
+    step "offline-v2 verify (writes $target/reports/*.json and $target/verify.xml)"
+    "$target/release/offline-v2" verify --quiet --junit "$target/verify.xml"
     step "quick benchmarks and reports (reports/*.md)"
     status=0
     ./scripts/bench.sh || status=$?
