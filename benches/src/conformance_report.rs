@@ -67,6 +67,12 @@ pub struct Conformance {
     /// Optional: distinct (action, flags, outcome) transitions exercised of those reachable.
     #[serde(default)]
     pub transition_coverage: Option<TransitionCoverage>,
+    /// Optional: runs of the 128-combination flag sweep (raw OfflineV2 in every DLL state).
+    #[serde(default)]
+    pub flag_sweep_runs: Option<u64>,
+    /// Optional: false when a budget stopped the run before it covered everything.
+    #[serde(default)]
+    pub complete: Option<bool>,
 }
 
 /// Transitions exercised by the exhaustive driver, of those reachable in the model.
@@ -139,15 +145,34 @@ impl Coverage {
         self.rows.iter().filter(|r| !r.is_empty()).count()
     }
 
-    /// Combinations that got past validation at least once (an outcome other than
-    /// ERROR_INVALID_PARAMETER).
+    /// Combinations that got past R1 validation at least once: an answer of the DLL other than
+    /// ERROR_INVALID_PARAMETER. The host's own answers to a raw call that never reached a DLL
+    /// (ERROR_CLUSTER_NODE_DOWN, ERROR_CLUSTER_NODE_NOT_FOUND) are not validation passes
+    /// (issue 14: counting them gave "105 got past R1" with only 96 valid combinations).
     #[must_use]
     pub fn accepted(&self) -> usize {
         self.rows
             .iter()
-            .filter(|r| r.keys().any(|&c| c != ErrorCode::ERROR_INVALID_PARAMETER))
+            .filter(|r| r.keys().any(|&c| passed_r1(c)))
             .count()
     }
+
+    /// Always-invalid combinations (0x02|0x08) that got past R1: a DLL bug, shown apart.
+    #[must_use]
+    pub fn invalid_accepted(&self) -> usize {
+        (0u32..)
+            .zip(&self.rows)
+            .filter(|(f, r)| always_invalid(*f) && r.keys().any(|&c| passed_r1(c)))
+            .count()
+    }
+}
+
+/// Whether an OfflineV2 outcome shows that the call got past R1 (validation) in a DLL.
+#[must_use]
+pub fn passed_r1(code: ErrorCode) -> bool {
+    code != ErrorCode::ERROR_INVALID_PARAMETER
+        && code != ErrorCode::ERROR_CLUSTER_NODE_DOWN
+        && code != ErrorCode::ERROR_CLUSTER_NODE_NOT_FOUND
 }
 
 /// Combinations R1 rejects whatever the other arguments (0x08 together with 0x02).
@@ -239,13 +264,30 @@ impl Conformance {
             self.steps as f64 / self.seconds,
             self.failures.len()
         );
+        if self.complete == Some(false) {
+            let _ = writeln!(
+                md,
+                "\n**INCOMPLETE**: a budget stopped the run before it covered everything."
+            );
+        }
         if let (Some(paths), Some(depth)) = (self.paths, self.depth) {
             let _ = writeln!(md, "\nModel paths replayed: {paths} (depth {depth}).");
+        }
+        if let Some(runs) = self.flag_sweep_runs {
+            let _ = writeln!(
+                md,
+                "\nFlag-sweep runs: {runs} (each of the 128 OfflineV2 flag combinations, with and \
+                 without a DestinationNodeName, as a raw call in each DLL state of the sweep; \
+                 counted in the matrix below)."
+            );
         }
         if let Some(t) = self.transition_coverage {
             let _ = writeln!(
                 md,
-                "\nTransition coverage: {} of {} reachable (action, flags, outcome) transitions ({:.0}%).",
+                "\nTransition coverage: {} of {} reachable (action, flags, outcome) transitions ({:.0}%). \
+                 Reachable: every transition the bounded default model can take from any state of \
+                 its whole state space; exercised: those the exhaustive model paths (up to the depth \
+                 above) took. The rest need longer paths than the depth allows.",
                 t.exercised,
                 t.reachable,
                 100.0 * t.exercised as f64 / t.reachable.max(1) as f64
@@ -264,11 +306,14 @@ impl Conformance {
         let _ = writeln!(md, "\n## OfflineV2 flag-combination coverage\n");
         let _ = writeln!(
             md,
-            "{} of {FLAG_COMBINATIONS} combinations called; {} got past R1 validation at least once \
-             (32 combinations carry 0x02|0x08 and are always rejected by R1, marked †). \
-             Calls with bits outside 0x7F: {}.\n",
+            "{} of {FLAG_COMBINATIONS} combinations called; {} of the 96 valid ones got past R1 \
+             validation at least once (an answer of the DLL other than ERROR_INVALID_PARAMETER; \
+             the host's ERROR_CLUSTER_NODE_DOWN for a raw call to a Down node is not one); \
+             {} of the 32 combinations carrying 0x02|0x08 (always rejected by R1, marked †) \
+             got past it. Calls with bits outside 0x7F: {}.\n",
             cov.exercised(),
-            cov.accepted(),
+            cov.accepted() - cov.invalid_accepted(),
+            cov.invalid_accepted(),
             if cov.outside.is_empty() {
                 "none".to_owned()
             } else {
@@ -325,6 +370,26 @@ mod tests {
         assert!(always_invalid(0x0A));
         assert!(!always_invalid(0x02));
         assert_eq!((0..128).filter(|&f| always_invalid(f)).count(), 32);
+    }
+
+    #[test]
+    fn node_down_answers_are_not_validation_passes() {
+        let cov = Coverage::from_calls(&[
+            (0x0A, ErrorCode::ERROR_INVALID_PARAMETER, 25),
+            (0x0A, ErrorCode::ERROR_CLUSTER_NODE_DOWN, 2),
+            (0x02, ErrorCode::ERROR_INVALID_PARAMETER, 3),
+            (0x02, ErrorCode::ERROR_RESOURCE_NOT_FOUND, 1),
+            (0x01, ErrorCode::ERROR_CLUSTER_NODE_DOWN, 1),
+        ]);
+        assert_eq!(cov.exercised(), 3);
+        assert_eq!(cov.accepted(), 1, "only 0x02 reached a DLL past R1");
+        assert_eq!(cov.invalid_accepted(), 0);
+        let all: Vec<_> = (0..128)
+            .map(|f| (f, ErrorCode::ERROR_SUCCESS, 1))
+            .collect();
+        let cov = Coverage::from_calls(&all);
+        assert_eq!(cov.accepted() - cov.invalid_accepted(), 96);
+        assert_eq!(cov.invalid_accepted(), 32);
     }
 
     #[test]
