@@ -384,9 +384,7 @@ mod tests {
         assert_eq!(cov.exercised(), 3);
         assert_eq!(cov.accepted(), 1, "only 0x02 reached a DLL past R1");
         assert_eq!(cov.invalid_accepted(), 0);
-        let all: Vec<_> = (0..128)
-            .map(|f| (f, ErrorCode::ERROR_SUCCESS, 1))
-            .collect();
+        let all: Vec<_> = (0..128).map(|f| (f, ErrorCode::ERROR_SUCCESS, 1)).collect();
         let cov = Coverage::from_calls(&all);
         assert_eq!(cov.accepted() - cov.invalid_accepted(), 96);
         assert_eq!(cov.invalid_accepted(), 32);

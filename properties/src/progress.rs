@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 pub fn interval() -> Option<Duration> {
     match std::env::var("OFFLINE_V2_PROGRESS_SECONDS") {
         Ok(text) => match text.trim().parse::<f64>() {
-            Ok(s) if s == 0.0 => None,
+            Ok(0.0) => None,
             Ok(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s.min(3600.0))),
             _ => Some(Duration::from_secs(5)),
         },

@@ -110,6 +110,9 @@ impl<M: Model> Model for Budgeted<M> {
     }
 }
 
+/// Each reached state's predecessor and the action that led to it (`None`: an initial state).
+type Parents<M> = HashMap<<M as Model>::State, Option<(<M as Model>::State, <M as Model>::Action)>>;
+
 /// The shortest action sequence from an initial state to a state where `ok` is false (plain
 /// BFS over `model`), or `None` if there is none or the deadline or state limit comes first.
 pub fn shortest_violation<M>(
@@ -123,7 +126,7 @@ where
     M::State: Clone + Eq + Hash,
     M::Action: Clone,
 {
-    let mut parent: HashMap<M::State, Option<(M::State, M::Action)>> = HashMap::new();
+    let mut parent: Parents<M> = HashMap::new();
     let mut queue = VecDeque::new();
     for init in model.init_states() {
         if parent.insert(init.clone(), None).is_none() {
