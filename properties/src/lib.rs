@@ -8,4 +8,3 @@ pub mod model_check;
 pub mod model_side;
 pub mod replay;
 pub mod scenario;
-pub mod scenario_json;

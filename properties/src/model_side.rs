@@ -9,7 +9,7 @@ use offline_v2_model::config::{GroupSetup, ModelConfig, ResourceSetup, Setup, Wo
 use offline_v2_model::state::{Entry, Observation, Persist, RState, State};
 
 use crate::replay::{HostView, Obs, ObsEntry, Side};
-use crate::scenario::{Call, Event, RawResidSpec, Scenario};
+use crate::scenario::{Call, Event, RawCall, RawResidSpec, Scenario};
 
 /// The model [`Setup`] a scenario declares.
 #[must_use]
@@ -38,8 +38,8 @@ pub fn model_setup(s: &Scenario) -> Setup {
                     .collect(),
             })
             .collect(),
-        pending_timeout: s.pending_timeout,
-        retry_interval: s.retry_interval,
+        pending_timeout: s.config.pending_timeout,
+        retry_interval: s.config.retry_interval,
     }
 }
 
@@ -121,68 +121,57 @@ impl ModelSide {
     #[must_use]
     pub fn action_of_call(&self, call: &Call) -> Action {
         match call {
-            Call::OfflineResource {
-                resource,
-                flags,
-                reason,
-            } => Action::OfflineResource {
-                resource: self.resources.iter().position(|n| n == resource),
-                flags: flags.bits(),
-                reason: reason.value(),
+            Call::OfflineResource(c) => Action::OfflineResource {
+                resource: self.resources.iter().position(|n| *n == c.resource),
+                flags: c.flags.bits(),
+                reason: c.reason.value(),
             },
-            Call::OnlineResource { resource } => Action::OnlineResource {
-                resource: self.resources.iter().position(|n| n == resource),
+            Call::OnlineResource(r) => Action::OnlineResource {
+                resource: self.resources.iter().position(|n| *n == r.resource),
             },
-            Call::MoveGroup { group, dest, flags } => Action::MoveGroup {
-                group: self.groups.iter().position(|n| n == group),
-                dest: match dest {
+            Call::MoveGroup(c) => Action::MoveGroup {
+                group: self.groups.iter().position(|n| *n == c.group),
+                dest: match &c.dest {
                     None => Dest::Null,
                     Some(d) => match self.nodes.iter().position(|n| n == d) {
                         Some(i) => u8::try_from(i).map_or(Dest::Unknown, Dest::Node),
                         None => Dest::Unknown,
                     },
                 },
-                flags: flags.bits(),
+                flags: c.flags.bits(),
             },
-            Call::CancelGroupOperation { group, reserved } => Action::CancelGroupOperation {
-                group: self.groups.iter().position(|n| n == group),
-                reserved: *reserved,
+            Call::CancelGroupOperation(c) => Action::CancelGroupOperation {
+                group: self.groups.iter().position(|n| *n == c.group),
+                reserved: c.reserved,
             },
-            Call::RawOfflineV2 {
-                node,
-                resid,
-                dest,
-                flags,
-                inbuf,
-                inbuf_size,
-                reserved,
-            } => {
-                Action::RawOfflineV2 {
-                    node: self.node(node),
-                    resid: match resid {
-                        RawResidSpec::Resource(r) => ResidArg::Held(self.resource(r)),
-                        RawResidSpec::Value(_) => ResidArg::Forged,
-                    },
-                    dest: match dest {
-                        None => DestArg::None,
-                        Some(d) => match (NodeName::new(d), self.nodes.iter().position(|n| n == d))
-                        {
-                            (Err(_), _) => DestArg::Invalid,
-                            (Ok(_), Some(i)) => {
-                                u8::try_from(i).map_or(DestArg::Invalid, DestArg::Valid)
-                            }
-                            // A valid name of no declared node: the DLL checks only syntax
-                            // (R1) and a link to it is never down (R5), exactly like the
-                            // calling node's own name, which the model knows.
-                            (Ok(_), None) => DestArg::Valid(self.node(node)),
-                        },
-                    },
-                    flags: *flags,
-                    inbuf_null: inbuf.is_none(),
-                    inbuf_size: *inbuf_size,
-                    reserved: *reserved,
-                }
-            }
+            Call::RawOfflineV2(raw) => self.action_of_raw(raw),
+        }
+    }
+
+    /// The model action of a raw call: the model knows nodes by index and a destination only
+    /// by its syntax class.
+    fn action_of_raw(&self, raw: &RawCall) -> Action {
+        Action::RawOfflineV2 {
+            node: self.node(&raw.node),
+            resid: match &raw.resid {
+                RawResidSpec::Resource(r) => ResidArg::Held(self.resource(r)),
+                RawResidSpec::Value(_) => ResidArg::Forged,
+            },
+            dest: match &raw.dest {
+                None => DestArg::None,
+                Some(d) => match (NodeName::new(d), self.nodes.iter().position(|n| n == d)) {
+                    (Err(_), _) => DestArg::Invalid,
+                    (Ok(_), Some(i)) => u8::try_from(i).map_or(DestArg::Invalid, DestArg::Valid),
+                    // A valid name of no declared node: the DLL checks only syntax (R1) and a
+                    // link to it is never down (R5), exactly like the calling node's own name,
+                    // which the model knows.
+                    (Ok(_), None) => DestArg::Valid(self.node(&raw.node)),
+                },
+            },
+            flags: raw.flags,
+            inbuf_null: raw.inbuf.is_none(),
+            inbuf_size: raw.inbuf_size,
+            reserved: raw.reserved,
         }
     }
 
@@ -194,13 +183,13 @@ impl ModelSide {
             Event::FailOffline(r) => Action::FailOffline(self.resource(r)),
             Event::CompleteOnline(r) => Action::CompleteOnline(self.resource(r)),
             Event::FailOnline(r) => Action::FailOnline(self.resource(r)),
-            Event::Tick(ms) => Action::Tick(*ms),
+            Event::Tick(t) => Action::Tick(t.ms),
             Event::Lock(r) => Action::Lock(self.resource(r)),
             Event::Unlock(r) => Action::Unlock(self.resource(r)),
             Event::Busy(r) => Action::Busy(self.resource(r)),
             Event::Unbusy(r) => Action::Unbusy(self.resource(r)),
-            Event::NetDown(a, b) => Action::NetDown(self.node(a), self.node(b)),
-            Event::NetUp(a, b) => Action::NetUp(self.node(a), self.node(b)),
+            Event::NetDown(l) => Action::NetDown(self.node(&l.from), self.node(&l.to)),
+            Event::NetUp(l) => Action::NetUp(self.node(&l.from), self.node(&l.to)),
             Event::CrashNode(n) => Action::CrashNode(self.node(n)),
             Event::StartNode(n) => Action::StartNode(self.node(n)),
             Event::EmbeddedFailure(r) => Action::EmbeddedFailure(self.resource(r)),

@@ -33,7 +33,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 
 #[test]
 fn every_subcommand_explains_itself_with_an_example() {
-    for sub in ["verify", "check", "replay", "explore"] {
+    for sub in ["verify", "check", "replay", "explore", "schema"] {
         let o = run(&[sub, "--help"]);
         let (out, _) = text(&o);
         assert!(o.status.success(), "{sub} --help fails");
@@ -43,7 +43,7 @@ fn every_subcommand_explains_itself_with_an_example() {
         );
     }
     let (out, _) = text(&run(&["--help"]));
-    for sub in ["verify", "check", "replay", "explore"] {
+    for sub in ["verify", "check", "replay", "explore", "schema"] {
         assert!(out.contains(sub), "top-level help lists {sub}");
     }
 }

@@ -24,7 +24,6 @@ use offline_v2_properties::conformance::{
 };
 use offline_v2_properties::impl_side::ImplSide;
 use offline_v2_properties::scenario::{Scenario, Step};
-use offline_v2_properties::scenario_json;
 
 /// Random steps per case, as the suite's own conformance test.
 const MAX_LEN: usize = 24;
@@ -212,7 +211,7 @@ fn caught(bug: SeededBug) {
     println!("  why: {}", reason.lines().next().unwrap_or_default());
     println!(
         "  shrunk scenario (SPEC §7; expectations are the model's answers):\n{}",
-        scenario_json::to_text(&scenario)
+        scenario.to_text()
     );
 }
 

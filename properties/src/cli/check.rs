@@ -12,7 +12,6 @@ use super::{bad_input, exit_code, ConfigArgs};
 use crate::conformance::{regression, scenario_of_setup, step_of_action};
 use crate::model_check::{self, CheckOptions, CheckResult, Strategy};
 use crate::scenario::Scenario;
-use crate::scenario_json;
 
 /// Options of `check`.
 #[derive(Args)]
@@ -105,13 +104,8 @@ fn print_result(description: &str, result: &CheckResult, setup: &Scenario) {
 /// One line per action, as the scenario step it becomes.
 fn print_trace(setup: &Scenario, path: &[Action]) {
     for (i, a) in path.iter().enumerate() {
-        let step = step_of_action(setup, a);
-        let text = scenario_json::to_json(&Scenario {
-            steps: vec![step],
-            ..setup.clone()
-        });
-        let line = text["steps"][0].to_string();
-        println!("    {:>3}. {line}", i + 1);
+        let step = serde_json::to_value(step_of_action(setup, a)).unwrap_or_default();
+        println!("    {:>3}. {step}", i + 1);
     }
 }
 
@@ -132,7 +126,7 @@ fn emit_scenario(file: &Path, result: &CheckResult, setup: &Scenario) -> Result<
         .map(|a| step_of_action(setup, a))
         .collect();
     let scenario = regression(setup, &format!("counterexample of {}", p.name), &steps);
-    std::fs::write(file, scenario_json::to_text(&scenario))
+    std::fs::write(file, scenario.to_text())
         .map_err(|e| bad_input(format!("cannot write {}: {e}", file.display())))?;
     eprintln!(
         "counterexample of {:?} written to {}",

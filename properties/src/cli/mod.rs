@@ -1,5 +1,6 @@
 //! The `offline-v2` command line: one module per subcommand (`verify`, `check`, `replay`,
-//! `explore`); `src/main.rs` only calls [`main`]. `--help` on every subcommand explains it.
+//! `explore`; `schema` prints [`crate::scenario::json_schema`]); `src/main.rs` only calls
+//! [`main`]. `--help` on every subcommand explains it.
 //!
 //! Exit codes: [`EXIT_FAILED`] (1) a check failed, [`EXIT_BAD_INPUT`] (2) bad input (command
 //! line, scenario files, budget variables, an unloadable DLL), 0 everything held.
@@ -69,6 +70,12 @@ enum Command {
     /// Example: offline-v2 explore --port 3000   (then open http://127.0.0.1:3000)
     #[command(verbatim_doc_comment)]
     Explore(explore::ExploreArgs),
+    /// Print the JSON Schema of SPEC §7 scenario files (docs/scenario.schema.json), for
+    /// editors that validate and complete scenario files.
+    ///
+    /// Example: offline-v2 schema > docs/scenario.schema.json
+    #[command(verbatim_doc_comment)]
+    Schema,
 }
 
 /// Parses the command line and runs the subcommand.
@@ -85,6 +92,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::Explore(args) => explore::run(&args),
+        Command::Schema => {
+            println!("{}", crate::scenario::json_schema_text());
+            ExitCode::SUCCESS
+        }
     }
 }
 
