@@ -31,7 +31,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use vocab::{FlagList, Hex, Spelled};
+use vocab::{FlagList, Spelled};
 
 /// A problem in a scenario file: where (file and JSON path) and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -173,13 +173,10 @@ pub enum Call {
 
 impl Call {
     /// The `call` name of every kind, in declaration order.
-    pub const NAMES: [&'static str; 5] = [
-        "offline_resource",
-        "online_resource",
-        "move_group",
-        "cancel_group_operation",
-        "raw_offline_v2",
-    ];
+    #[must_use]
+    pub fn names() -> Vec<&'static str> {
+        tagged::CALLS.iter().map(|(n, _)| *n).collect()
+    }
 }
 
 /// Arguments of `offline_resource`.
@@ -253,7 +250,7 @@ pub struct RawCall {
     pub flags: u32,
     /// InBuffer bytes, or null.
     #[serde(default, with = "vocab::hex")]
-    #[schemars(with = "Hex")]
+    #[schemars(with = "Option<String>", regex(pattern = r"^(?:[0-9A-Fa-f]{2})*$"))]
     pub inbuf: Option<Vec<u8>>,
     /// InBufferSize (default: the length of `inbuf`).
     #[serde(default)]
@@ -318,9 +315,7 @@ macro_rules! name_arg {
         }
         impl From<&str> for $ty {
             fn from($field: &str) -> Self {
-                Self {
-                    $field: $field.to_owned(),
-                }
+                $field.to_owned().into()
             }
         }
     };
@@ -383,55 +378,34 @@ pub enum Event {
 
 impl Event {
     /// The `event` name of every kind, in declaration order.
-    pub const NAMES: [&'static str; 15] = [
-        "complete_offline",
-        "fail_offline",
-        "complete_online",
-        "fail_online",
-        "tick",
-        "lock",
-        "unlock",
-        "busy",
-        "unbusy",
-        "net_down",
-        "net_up",
-        "crash_node",
-        "start_node",
-        "embedded_failure",
-        "inject_panic",
-    ];
+    #[must_use]
+    pub fn names() -> Vec<&'static str> {
+        tagged::EVENTS.iter().map(|(n, _)| *n).collect()
+    }
 }
 
 /// A `check` of the host view: partial maps, in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Check {
     /// group → owner node.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "vocab::pairs")]
+    #[serde(skip_serializing_if = "Vec::is_empty", with = "vocab::pairs")]
     #[schemars(with = "std::collections::BTreeMap<String, String>")]
     pub owner: Vec<(String, String)>,
     /// resource → state.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        with = "vocab::word_pairs"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty", with = "vocab::word_pairs")]
     #[schemars(with = "std::collections::BTreeMap<String, Spelled<ResourceState>>")]
     pub state: Vec<(String, ResourceState)>,
     /// resource → persistent state.
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        with = "vocab::word_pairs"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty", with = "vocab::word_pairs")]
     #[schemars(with = "std::collections::BTreeMap<String, Spelled<PersistentState>>")]
     pub persistent: Vec<(String, PersistentState)>,
     /// resource → locked.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "vocab::pairs")]
+    #[serde(skip_serializing_if = "Vec::is_empty", with = "vocab::pairs")]
     #[schemars(with = "std::collections::BTreeMap<String, bool>")]
     pub locked: Vec<(String, bool)>,
     /// group → queued.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "vocab::pairs")]
+    #[serde(skip_serializing_if = "Vec::is_empty", with = "vocab::pairs")]
     #[schemars(with = "std::collections::BTreeMap<String, bool>")]
     pub queued: Vec<(String, bool)>,
 }

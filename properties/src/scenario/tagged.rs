@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use offline_v2::types::ErrorCode;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -110,15 +111,6 @@ fn tag(map: &mut Map<String, Value>, key: &str) -> Result<String, Nested> {
     }
 }
 
-/// An unknown tag, with the names it could have been.
-fn unknown(what: &str, key: &str, name: &str, names: &[&str]) -> Nested {
-    Nested::here(format!(
-        "unknown {what} {name:?} (expected one of: {})",
-        names.join(", ")
-    ))
-    .under(key)
-}
-
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let map = Map::<String, Value>::deserialize(d)?;
@@ -131,12 +123,12 @@ fn step(mut map: Map<String, Value>) -> Result<Step, Nested> {
     if map.contains_key("call") {
         let expect = take::<vocab::AsWord<ErrorCode>>(&mut map, "expect")?.map(|w| w.0);
         return Ok(Step::Call {
-            call: call(map)?,
+            call: by_tag(map, "call", &CALLS)?,
             expect,
         });
     }
     if map.contains_key("event") {
-        return event(map).map(Step::Event);
+        return by_tag(map, "event", &EVENTS).map(Step::Event);
     }
     let whole = Value::Object(map);
     if whole.get("check").is_some() {
@@ -154,40 +146,63 @@ fn step(mut map: Map<String, Value>) -> Result<Step, Nested> {
     ))
 }
 
-fn call(mut map: Map<String, Value>) -> Result<Call, Nested> {
-    let name = tag(&mut map, "call")?;
-    let rest = Value::Object(map);
-    Ok(match name.as_str() {
-        "offline_resource" => Call::OfflineResource(nested(rest)?),
-        "online_resource" => Call::OnlineResource(nested(rest)?),
-        "move_group" => Call::MoveGroup(nested(rest)?),
-        "cancel_group_operation" => Call::CancelGroupOperation(nested(rest)?),
-        "raw_offline_v2" => Call::RawOfflineV2(nested(rest)?),
-        other => return Err(unknown("call", "call", other, &Call::NAMES)),
-    })
+/// How a tagged object is read once its tag is known: the rest of the object, as `T`.
+type Reader<T> = fn(Value) -> Result<T, Nested>;
+
+/// A table of `(tag, reader)`: each variant of `$ty` reads its arguments with their derived
+/// `Deserialize` (paths kept).
+macro_rules! readers {
+    ($ty:ident { $($name:literal => $variant:ident),* $(,)? }) => {
+        [$(($name, (|v| nested(v).map($ty::$variant)) as Reader<$ty>)),*]
+    };
 }
 
-fn event(mut map: Map<String, Value>) -> Result<Event, Nested> {
-    let name = tag(&mut map, "event")?;
-    let rest = Value::Object(map);
-    Ok(match name.as_str() {
-        "complete_offline" => Event::CompleteOffline(nested(rest)?),
-        "fail_offline" => Event::FailOffline(nested(rest)?),
-        "complete_online" => Event::CompleteOnline(nested(rest)?),
-        "fail_online" => Event::FailOnline(nested(rest)?),
-        "tick" => Event::Tick(nested(rest)?),
-        "lock" => Event::Lock(nested(rest)?),
-        "unlock" => Event::Unlock(nested(rest)?),
-        "busy" => Event::Busy(nested(rest)?),
-        "unbusy" => Event::Unbusy(nested(rest)?),
-        "net_down" => Event::NetDown(nested(rest)?),
-        "net_up" => Event::NetUp(nested(rest)?),
-        "crash_node" => Event::CrashNode(nested(rest)?),
-        "start_node" => Event::StartNode(nested(rest)?),
-        "embedded_failure" => Event::EmbeddedFailure(nested(rest)?),
-        "inject_panic" => Event::InjectPanic(nested(rest)?),
-        other => return Err(unknown("event", "event", other, &Event::NAMES)),
-    })
+/// Every `call`, by name, and how its arguments are read.
+pub(super) const CALLS: [(&str, Reader<Call>); 5] = readers!(Call {
+    "offline_resource" => OfflineResource,
+    "online_resource" => OnlineResource,
+    "move_group" => MoveGroup,
+    "cancel_group_operation" => CancelGroupOperation,
+    "raw_offline_v2" => RawOfflineV2,
+});
+
+/// Every `event`, by name, and how its arguments are read.
+pub(super) const EVENTS: [(&str, Reader<Event>); 15] = readers!(Event {
+    "complete_offline" => CompleteOffline,
+    "fail_offline" => FailOffline,
+    "complete_online" => CompleteOnline,
+    "fail_online" => FailOnline,
+    "tick" => Tick,
+    "lock" => Lock,
+    "unlock" => Unlock,
+    "busy" => Busy,
+    "unbusy" => Unbusy,
+    "net_down" => NetDown,
+    "net_up" => NetUp,
+    "crash_node" => CrashNode,
+    "start_node" => StartNode,
+    "embedded_failure" => EmbeddedFailure,
+    "inject_panic" => InjectPanic,
+});
+
+/// Reads an object tagged by `key` with the reader `table` names for its tag.
+fn by_tag<T>(
+    mut map: Map<String, Value>,
+    key: &str,
+    table: &[(&str, Reader<T>)],
+) -> Result<T, Nested> {
+    let name = tag(&mut map, key)?;
+    match table.iter().find(|(n, _)| *n == name) {
+        Some((_, read)) => read(Value::Object(map)),
+        None => {
+            let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+            Err(Nested::here(format!(
+                "unknown {key} {name:?} (expected one of: {})",
+                names.join(", ")
+            ))
+            .under(key))
+        }
+    }
 }
 
 /// The keys of `raw_offline_v2` besides `call`, `expect` and `comment`.
@@ -322,23 +337,18 @@ impl Serialize for Step {
                 comment: None,
             }
             .serialize(s),
-            Step::Check(check) => CheckStep {
-                check: check.clone(),
-                comment: None,
-            }
-            .serialize(s),
-            Step::CheckCalls(list) => CheckCallsStep {
-                check_calls: list.clone(),
-                comment: None,
-            }
-            .serialize(s),
-            Step::CheckCompletions(list) => CheckCompletionsStep {
-                check_completions: list.clone(),
-                comment: None,
-            }
-            .serialize(s),
+            Step::Check(check) => one_entry(s, "check", check),
+            Step::CheckCalls(list) => one_entry(s, "check_calls", list),
+            Step::CheckCompletions(list) => one_entry(s, "check_completions", list),
         }
     }
+}
+
+/// `{key: value}`: the written form of a check step (its `comment` is never written).
+fn one_entry<S: Serializer, T: Serialize>(s: S, key: &str, value: &T) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(1))?;
+    map.serialize_entry(key, value)?;
+    map.end()
 }
 
 impl JsonSchema for Step {

@@ -67,26 +67,39 @@ impl Word for ErrorCode {
     }
 }
 
-impl Word for ResourceState {
-    const WHAT: &'static str = "state";
-    fn all() -> Vec<Self> {
-        ResourceState::ALL.to_vec()
-    }
-    fn spelling(self) -> Option<&'static str> {
-        Some(self.name())
-    }
+/// A [`Word`] whose values are `$all`, spelled by their `name()`.
+macro_rules! named_word {
+    ($ty:ty, $what:literal, $all:expr) => {
+        impl Word for $ty {
+            const WHAT: &'static str = $what;
+            fn all() -> Vec<Self> {
+                $all.to_vec()
+            }
+            fn spelling(self) -> Option<&'static str> {
+                Some(self.name())
+            }
+        }
+    };
 }
 
-impl Word for PersistentState {
-    const WHAT: &'static str = "persistent state";
-    fn all() -> Vec<Self> {
-        vec![PersistentState::Online, PersistentState::Offline]
-    }
-    fn spelling(self) -> Option<&'static str> {
-        Some(self.name())
-    }
-}
+named_word!(ResourceState, "state", ResourceState::ALL);
+named_word!(
+    PersistentState,
+    "persistent state",
+    [PersistentState::Online, PersistentState::Offline]
+);
+named_word!(OfflineReason, "reason", OfflineReason::ALL);
+named_word!(
+    CallEntry,
+    "entry",
+    [
+        CallEntry::OnlineV2,
+        CallEntry::OfflineV2,
+        CallEntry::Terminate
+    ]
+);
 
+/// Work modes are written in lower case, as SPEC §7 does (`"offline": "sync"`).
 impl Word for WorkMode {
     const WHAT: &'static str = "mode";
     fn all() -> Vec<Self> {
@@ -97,30 +110,6 @@ impl Word for WorkMode {
             WorkMode::Sync => "sync",
             WorkMode::Pending => "pending",
         })
-    }
-}
-
-impl Word for OfflineReason {
-    const WHAT: &'static str = "reason";
-    fn all() -> Vec<Self> {
-        OfflineReason::ALL.to_vec()
-    }
-    fn spelling(self) -> Option<&'static str> {
-        Some(self.name())
-    }
-}
-
-impl Word for CallEntry {
-    const WHAT: &'static str = "entry";
-    fn all() -> Vec<Self> {
-        vec![
-            CallEntry::OnlineV2,
-            CallEntry::OfflineV2,
-            CallEntry::Terminate,
-        ]
-    }
-    fn spelling(self) -> Option<&'static str> {
-        Some(self.name())
     }
 }
 
@@ -482,22 +471,6 @@ impl<F: Flags<Bits = u32> + 'static> JsonSchema for FlagList<F> {
             "description": "Flag names (any letter case) or numbers of raw bits, OR-ed together.",
             "type": "array",
             "items": names_schema(&names, true),
-        })
-    }
-}
-
-/// `#[schemars(with = "Hex")]`: an even-length hex string, or `null`.
-pub struct Hex;
-
-impl JsonSchema for Hex {
-    fn schema_name() -> Cow<'static, str> {
-        Cow::Borrowed("Hex")
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "Bytes as an even-length hex string, or null for a NULL buffer.",
-            "type": ["string", "null"],
-            "pattern": "^(?:[0-9A-Fa-f]{2})*$",
         })
     }
 }
