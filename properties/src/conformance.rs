@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use offline_v2::loader::LoadedDll;
 use offline_v2::types::{
-    ErrorCode, MoveGroupFlags, OfflineFlags, OfflineReason, OfflineResourceFlags, ResourceState,
+    ErrorCode, MoveGroupFlags, OfflineReason, OfflineResourceFlags, ResourceState,
 };
 use offline_v2_model::actions::{step as model_step, Action, Dest, DestArg, ResidArg};
 use offline_v2_model::config::{ModelConfig, Setup};
@@ -26,11 +26,10 @@ use stateright::Model;
 
 use crate::impl_side::ImplSide;
 use crate::model_side::ModelSide;
-use crate::replay::{replay, Obs, ReplayReport, Side};
+use crate::replay::{replay, CallObs, Names, Obs, ReplayReport, Side};
 use crate::scenario::{
-    Call, CallEntry, CancelCall, Check, Config, Event, ExpectedCall, ExpectedCompletion, GroupDecl,
-    LinkArgs, MoveGroupCall, OfflineResourceCall, RawCall, RawResidSpec, ResourceDecl, Scenario,
-    Step,
+    Call, CancelCall, Check, Config, Event, ExpectedCompletion, GroupDecl, LinkArgs, MoveGroupCall,
+    OfflineResourceCall, RawCall, RawResidSpec, ResourceDecl, Scenario, Step,
 };
 
 /// A RESID no instance ever issues (slot 0xBEEF of generation 0: generations start at 1).
@@ -253,7 +252,7 @@ pub fn regression(setup: &Scenario, name: &str, steps: &[Step]) -> Scenario {
     let nodes = &setup.nodes;
     let resources: Vec<String> = setup.resource_names().map(str::to_owned).collect();
     let node = |i: u8| nodes.get(usize::from(i)).cloned().unwrap_or_default();
-    let res = |i: u8| resources.get(usize::from(i)).cloned().unwrap_or_default();
+    let names = Names(setup);
     let mut out = Vec::new();
     let mut op_steps: Vec<(u32, usize)> = Vec::new();
     for s in steps {
@@ -279,33 +278,7 @@ pub fn regression(setup: &Scenario, name: &str, steps: &[Step]) -> Scenario {
         for o in &observed {
             match *o {
                 Obs::Returned { op: Some(op), .. } => op_steps.push((op, index)),
-                Obs::Call {
-                    node: n,
-                    entry,
-                    resource,
-                    dest,
-                    flags,
-                    result,
-                } => {
-                    if let Some(entry) = entry.listed() {
-                        calls.push(ExpectedCall {
-                            node: node(n),
-                            entry,
-                            resource: res(resource),
-                            dest: if entry == CallEntry::OfflineV2 {
-                                dest.map(node)
-                            } else {
-                                None
-                            },
-                            flags: if entry == CallEntry::OfflineV2 {
-                                OfflineFlags::from_bits_retain(flags)
-                            } else {
-                                OfflineFlags::empty()
-                            },
-                            result: result.map(ErrorCode),
-                        });
-                    }
-                }
+                Obs::Call(c) => calls.extend(names.expected_call(&c)),
                 Obs::Completed { op, result } => {
                     if let Some((_, step)) = op_steps.iter().find(|(o, _)| *o == op) {
                         completions.push(ExpectedCompletion {
@@ -565,12 +538,12 @@ impl Coverage {
             match (step, o) {
                 (
                     _,
-                    Obs::Call {
+                    Obs::Call(CallObs {
                         entry: crate::replay::ObsEntry::OfflineV2,
                         flags,
                         result: Some(r),
                         ..
-                    },
+                    }),
                 ) => *self.offline_flags.entry((*flags, *r)).or_default() += 1,
                 (
                     Step::Call {

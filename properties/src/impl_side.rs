@@ -6,7 +6,7 @@ use offline_v2::cluster::{
 use offline_v2::resource_dll::{RawDest, RawOfflineV2, ResourceDll};
 use offline_v2::types::{GroupId, NodeId, NodeName, ResourceId};
 
-use crate::replay::{HostView, Obs, ObsEntry, Side};
+use crate::replay::{CallObs, HostView, Obs, ObsEntry, Side};
 use crate::scenario::{Call, Event, RawCall, RawResidSpec, Scenario};
 
 /// Why a scenario cannot be set up on the implementation.
@@ -125,7 +125,7 @@ pub fn obs_of(o: Output) -> Obs {
             code: code.0,
             op: op.map(|o| o.0),
         },
-        Output::DllCall(c) => Obs::Call {
+        Output::DllCall(c) => Obs::Call(CallObs {
             node: c.node.0,
             entry: match c.entry {
                 Entry::Open => ObsEntry::Open,
@@ -138,7 +138,7 @@ pub fn obs_of(o: Output) -> Obs {
             dest: c.dest.map(|d| d.0),
             flags: c.flags.bits(),
             result: Some(c.result.0),
-        },
+        }),
         Output::PersistentWrite { resource, state } => Obs::PersistentWrite {
             resource: resource.0,
             state,

@@ -8,7 +8,7 @@ use offline_v2_model::actions::{initial_state, step, Action, Dest, DestArg, Resi
 use offline_v2_model::config::{GroupSetup, ModelConfig, ResourceSetup, Setup, WorkMode};
 use offline_v2_model::state::{Entry, Observation, Persist, RState, State};
 
-use crate::replay::{HostView, Obs, ObsEntry, Side};
+use crate::replay::{CallObs, HostView, Obs, ObsEntry, Side};
 use crate::scenario::{Call, Event, RawCall, RawResidSpec, Scenario};
 
 /// The model [`Setup`] a scenario declares.
@@ -218,7 +218,7 @@ pub fn obs_of(o: Observation) -> Obs {
             dest,
             flags,
             result,
-        } => Obs::Call {
+        } => Obs::Call(CallObs {
             node,
             entry: match entry {
                 Entry::Open => ObsEntry::Open,
@@ -231,7 +231,7 @@ pub fn obs_of(o: Observation) -> Obs {
             dest,
             flags: u32::from(flags),
             result: Some(result),
-        },
+        }),
         Observation::PersistentWrite { resource, state } => Obs::PersistentWrite {
             resource: idx(resource),
             state: persistent_of(state),

@@ -41,21 +41,21 @@ mod tests {
 
     use super::*;
     use crate::replay::checker::testing::{initial_view, judge, scenario};
-    use crate::replay::{Obs, ObsEntry};
+    use crate::replay::{CallObs, Obs, ObsEntry};
 
     fn outputs(write_first: bool) -> Vec<Obs> {
         let write = Obs::PersistentWrite {
             resource: 0,
             state: PersistentState::Offline,
         };
-        let call = Obs::Call {
+        let call = Obs::Call(CallObs {
             node: 0,
             entry: ObsEntry::OfflineV2,
             resource: 0,
             dest: None,
             flags: 0,
             result: Some(997),
-        };
+        });
         let returned = Obs::Returned {
             code: 997,
             op: Some(0),
