@@ -16,7 +16,7 @@
 //! | [`comparators::OutputOrder`] | the interleaving of all outputs (D5) | — |
 //!
 //! A disagreement between the sides ([`FailureKind::Divergence`]) stops the run after that
-//! step; a failed expectation ([`FailureKind::Expectation`]) is collected and the run goes on.
+//! step (F6); a failed expectation ([`FailureKind::Expectation`]) is collected and the run goes on.
 //! Every failure names the step, what was expected, what each side produced and which side
 //! diverged.
 //!

@@ -119,6 +119,7 @@ impl<'de> Deserialize<'de> for Step {
 }
 
 fn step(mut map: Map<String, Value>) -> Result<Step, Nested> {
+    // F2: any step may carry a comment; it is read (it must be a string) and dropped.
     let _comment: Option<String> = take(&mut map, "comment")?;
     if map.contains_key("call") {
         let expect = take::<vocab::AsWord<ErrorCode>>(&mut map, "expect")?.map(|w| w.0);

@@ -120,8 +120,8 @@ fn declarations(s: &Scenario) -> Result<(), Problem> {
 }
 
 /// Calls may name unknown groups, resources and destinations (R13 answers them); a raw call
-/// must name a declared node, but its `resource` may be undeclared (SPEC §7: with no RESID on
-/// that node a never-issued RESID is passed, I8).
+/// must name a declared node, but its `resource` may be undeclared (F1, SPEC §7: with no RESID
+/// on that node a never-issued RESID is passed, I8).
 fn call_names(call: &Call, at: &str, d: &Declared<'_>) -> Result<(), Problem> {
     match call {
         Call::RawOfflineV2(raw) => d.node(&raw.node, &format!("{at}.node")),

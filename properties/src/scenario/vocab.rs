@@ -2,8 +2,8 @@
 //! is written in scenario files: one [`Word`] trait for the named values, and `serde` /
 //! `schemars` adapters used as `#[serde(with = "…")]` and `#[schemars(with = "…")]` on the
 //! scenario types. Names are read case-insensitively (SPEC §7) and written in their SPEC
-//! spelling; codes and flags may also be numbers, and flag bits without a name survive as a
-//! number.
+//! spelling (F3); codes and flags may also be numbers, and flag bits without a name survive as
+//! a number.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;

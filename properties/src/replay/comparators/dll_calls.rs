@@ -34,7 +34,8 @@ impl StepChecker for DllCalls {
     }
 }
 
-/// Whether an observed call is the expected one (its answer compared only when both know it).
+/// Whether an observed call is the expected one: node, entry, resource, destination and the
+/// exact flag bits, and the answer when both know it (F5).
 fn is(names: &Names<'_>, got: &CallObs, want: &ExpectedCall) -> bool {
     names.expected_call(got).is_some_and(|mut seen| {
         if seen.result.is_none() || want.result.is_none() {
