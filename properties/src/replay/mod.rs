@@ -164,6 +164,21 @@ pub fn same_outputs(a: &[Obs], b: &[Obs]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.matches(y))
 }
 
+/// Whether two observation lists agree on the observations of one kind ([`Obs::matches`]),
+/// without collecting them.
+#[must_use]
+pub fn same_of_kind(a: &[Obs], b: &[Obs], kind: ObsKind) -> bool {
+    let mut x = a.iter().filter(|o| o.kind() == kind);
+    let mut y = b.iter().filter(|o| o.kind() == kind);
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.matches(q) => {}
+            _ => return false,
+        }
+    }
+}
+
 /// The observations of one kind, in order.
 #[must_use]
 pub fn of_kind(outputs: &[Obs], kind: ObsKind) -> Vec<Obs> {
