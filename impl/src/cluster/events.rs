@@ -332,17 +332,12 @@ impl<D: ResourceDll> Cluster<D> {
                         group,
                         ignore: job.ignore,
                         waiting,
-                        adoption: match (waiting, job.phase) {
-                            (None, _) => Adoption::None,
-                            // A call of an interrupted D13 pass (not itself a foreign one).
-                            (
-                                Some(_),
-                                Phase::Settle {
-                                    adoption: Adoption::None | Adoption::Continued,
-                                    ..
-                                },
-                            ) => Adoption::Continued,
-                            (Some(_), _) => Adoption::Foreign,
+                        // R14: the recovery is a new pass; it first waits for the inherited
+                        // call, which is not its attempt (I6).
+                        adoption: if waiting.is_some() {
+                            Adoption::Foreign
+                        } else {
+                            Adoption::None
                         },
                         prefer,
                     }

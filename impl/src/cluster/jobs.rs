@@ -189,15 +189,11 @@ impl<D: ResourceDll> Cluster<D> {
                     // R14: such an offline never stops: error answer → Terminate → Offline.
                     self.terminate(resource);
                 }
-                let index = self.groups[group.index()]
-                    .resources
-                    .iter()
-                    .position(|&r| r == resource)
-                    .unwrap_or(next);
                 Phase::Settle {
                     next: match adoption {
-                        Adoption::Foreign => next,        // I6: the pass has not started yet
-                        Adoption::Continued => index + 1, // I6: the pass goes on
+                        // R14/I6: the awaited call is not the new pass's attempt; the pass
+                        // starts now, from the first resource.
+                        Adoption::Foreign => next,
                         Adoption::None => next + 1,
                     },
                     result,

@@ -90,12 +90,10 @@ pub(crate) enum Network {
 pub(crate) enum Adoption {
     /// The pass runs normally.
     None,
-    /// The outstanding call was made by an aborted first leg, bring-up or return leg: its end
-    /// does not move the pass, which then starts from the first resource (I6).
+    /// The outstanding call was made by the aborted operation (a first leg, bring-up, return
+    /// leg or an interrupted D13 pass): the pass waits for it to end, and that end does not
+    /// move the pass, which then starts from the first resource (R14, I6).
     Foreign,
-    /// The outstanding call was made by an interrupted D13 pass: its end continues that pass
-    /// after the called resource (I6).
-    Continued,
 }
 
 /// What a group's job does next. Each phase is a cursor over the group's resources in
