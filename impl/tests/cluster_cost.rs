@@ -1,0 +1,71 @@
+//! The move + return-to-source cycle of `benches/src/move_cycle.rs` (SPEC §8), as an ignored
+//! test binary to count instructions under callgrind (never a timed test). Two runs with
+//! different cycle counts give the cost of one cycle without the set-up:
+//!
+//! ```sh
+//! cargo test --release -p offline-v2 --test cluster_cost --no-run
+//! OFFLINE_V2_CYCLES=10000 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/deps/cluster_cost-* --ignored --exact move_cycle_for_callgrind
+//! ```
+//!
+//! (Ir at 20000 cycles − Ir at 10000 cycles) / 10000 = instructions per cycle.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use offline_v2::cluster::{
+    Cluster, ClusterConfig, GroupConfig, Input, Output, ResourceConfig, DEFAULT_PENDING_TIMEOUT,
+    DEFAULT_RETRY_INTERVAL,
+};
+use offline_v2::reference::ReferenceDll;
+use offline_v2::types::{
+    ErrorCode, MoveGroupFlags, NodeId, NodeName, PersistentState, ResourceId, WorkMode,
+};
+
+fn config() -> ClusterConfig {
+    ClusterConfig {
+        pending_timeout: DEFAULT_PENDING_TIMEOUT,
+        retry_interval: DEFAULT_RETRY_INTERVAL,
+        nodes: vec![NodeName::new("n1").unwrap(), NodeName::new("n2").unwrap()],
+        groups: vec![GroupConfig {
+            name: "g1".into(),
+            owner: NodeId(0),
+            resources: vec![ResourceConfig {
+                name: "vm1".into(),
+                persistent: PersistentState::Online,
+                offline: WorkMode::Sync,
+                online: WorkMode::Pending,
+            }],
+        }],
+    }
+}
+
+#[test]
+#[ignore = "run under callgrind by hand (see the module documentation)"]
+fn move_cycle_for_callgrind() {
+    let cycles: u64 = std::env::var("OFFLINE_V2_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let mut cluster =
+        Cluster::new(config(), vec![ReferenceDll::new(), ReferenceDll::new()]).unwrap();
+    let inputs = [
+        Input::MoveGroup {
+            group: "g1".into(),
+            dest: Some("n2".into()),
+            flags: MoveGroupFlags::RETURN_TO_SOURCE_NODE_ON_ERROR,
+        },
+        Input::FailOnline(ResourceId(0)),
+        Input::CompleteOnline(ResourceId(0)),
+    ];
+    let mut out: Vec<Output> = Vec::with_capacity(64);
+    let mut completions = 0u64;
+    for _ in 0..cycles {
+        out.clear();
+        for input in &inputs {
+            cluster.step_into(input.clone(), &mut out);
+        }
+        completions += u64::from(out.iter().any(|o| {
+            matches!(o, Output::Completed { result, .. } if *result == ErrorCode::ERROR_GEN_FAILURE)
+        }));
+    }
+    assert_eq!(completions, cycles);
+}
