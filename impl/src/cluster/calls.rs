@@ -30,23 +30,24 @@ enum Verdict<T> {
 
 impl<D: ResourceDll> Cluster<D> {
     fn returned(&mut self, code: ErrorCode, op: Option<OpId>) {
-        self.out.push_back(Output::Returned { code, op });
+        self.emit(Output::Returned { code, op });
     }
 
     /// R11: written durably before any DLL call it precedes; every write is an output (I1).
     pub(super) fn write_persistent(&mut self, resource: ResourceId, state: PersistentState) {
         self.resources[resource.index()].persistent = state;
-        self.out
-            .push_back(Output::PersistentWrite { resource, state });
+        self.emit(Output::PersistentWrite { resource, state });
     }
 
-    /// R13: accepted as an operation of `group`, which must have none open (R14).
-    fn accept(&mut self, group: GroupId) -> Result<OpId, InvariantViolation> {
+    /// R13: accepted as an operation of `group`. R13 checks 3 and 4 found the group free, so
+    /// no operation of it is open (R14; were one open, the scan after the input would report
+    /// that the open operation is not the running one's).
+    fn accept(&mut self, group: GroupId) -> OpId {
         let op = OpId(self.next_op);
         self.next_op += 1;
-        self.open_op(group, op)?;
+        self.groups[group.index()].open_op = Some(op);
         self.returned(ErrorCode::ERROR_IO_PENDING, Some(op)); // R13
-        Ok(op)
+        op
     }
 
     /// R13 checks 3 and 4.
@@ -109,7 +110,7 @@ impl<D: ResourceDll> Cluster<D> {
             Ok(Verdict::Accept(resource)) => resource,
         };
         let group = self.group_of(resource);
-        let op = self.accept(group)?;
+        let op = self.accept(group);
         if !do_not_update {
             self.write_persistent(resource, PersistentState::Offline); // R11: before the DLL
         }
@@ -157,7 +158,7 @@ impl<D: ResourceDll> Cluster<D> {
             Ok(Verdict::Accept(resource)) => resource,
         };
         let group = self.group_of(resource);
-        let op = self.accept(group)?;
+        let op = self.accept(group);
         self.write_persistent(resource, PersistentState::Online); // R11: before the DLL
         self.start(group, Operation::user_online(op, resource))
     }
@@ -250,7 +251,7 @@ impl<D: ResourceDll> Cluster<D> {
             }
             Ok(Verdict::Accept(accepted)) => accepted,
         };
-        let op = self.accept(group)?;
+        let op = self.accept(group);
         let ends = MoveEnds {
             source: self.owner(group),
             dest,
@@ -299,10 +300,10 @@ impl<D: ResourceDll> Cluster<D> {
         }
         let resid = match *resid {
             RawResid::Value(value) => value,
-            RawResid::Of(resource) => self.resids[node.index()]
+            RawResid::Of(resource) => self
+                .resids
                 .get(resource.index())
-                .copied()
-                .flatten()
+                .and_then(|on| on[node.index()])
                 .map_or(NEVER_ISSUED_RESID, |r| r.0.get()),
         };
         let code = self.dlls[node.index()].raw_offline_v2(&RawOfflineV2 { resid, ..call });

@@ -36,6 +36,7 @@ impl<D: ResourceDll> Cluster<D> {
     }
 
     /// The group's operation (there must be one).
+    #[inline]
     pub(super) fn operation_mut(
         &mut self,
         group: GroupId,
@@ -90,6 +91,7 @@ impl<D: ResourceDll> Cluster<D> {
 
     /// A call of the group's operation on `resource` ended (now, by callback, or by R19):
     /// the host view first (R7, R8, R19, D16), then the operation moves on.
+    #[inline]
     pub(super) fn call_ended(
         &mut self,
         group: GroupId,
@@ -114,11 +116,8 @@ impl<D: ResourceDll> Cluster<D> {
         let Some(operation) = operation else {
             return Ok(());
         };
-        ensure!(
-            operation.waiting().is_none(),
-            "R14",
-            "{group:?} finished with a call outstanding: {operation:?}"
-        );
+        // A call still outstanding would leave its resource pending with no call: the scan
+        // after the input reports it (R7).
         match (operation.op(), result) {
             (Some(op), Some(result)) => {
                 self.complete(group, op, result)?;
@@ -138,18 +137,6 @@ impl<D: ResourceDll> Cluster<D> {
         }
     }
 
-    /// R14: `op` of `group` is accepted; none may be open there yet.
-    pub(super) fn open_op(&mut self, group: GroupId, op: OpId) -> Result<(), InvariantViolation> {
-        let open = &mut self.groups[group.index()].open_op;
-        ensure!(
-            open.is_none(),
-            "R14",
-            "{op:?} accepted while {open:?} of {group:?} is not complete"
-        );
-        *open = Some(op);
-        Ok(())
-    }
-
     /// R14: each accepted operation completes exactly once.
     pub(super) fn complete(
         &mut self,
@@ -165,7 +152,7 @@ impl<D: ResourceDll> Cluster<D> {
              (completed twice, or never accepted)"
         );
         *open = None;
-        self.out.push_back(Output::Completed { op, result });
+        self.emit(Output::Completed { op, result });
         Ok(())
     }
 }

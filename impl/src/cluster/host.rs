@@ -64,13 +64,23 @@ impl<D: ResourceDll> Cluster<D> {
 
     /// `OpenV2` of `resource` on `node` (R2). A refused open leaves the resource Failed in
     /// the host view (I7).
-    pub(super) fn open(&mut self, node: NodeId, resource: ResourceId) -> Option<Resid> {
+    pub(super) fn open(
+        &mut self,
+        node: NodeId,
+        resource: ResourceId,
+    ) -> Result<Option<Resid>, InvariantViolation> {
         let n = node.index();
+        // R2/R10: a resource is open on one node at most (Close, or a crash, came first).
+        ensure!(
+            self.resids[resource.index()].iter().all(Option::is_none),
+            "R10",
+            "{resource:?} is opened on {node:?} while still open on another node"
+        );
         // D3: the DLL reports a lock at Open; no report means unlocked (I15).
         self.resources[resource.index()].locked = false;
         let name = &self.tables.resource_names[resource.index()];
         let resid = self.dlls[n].open(resource, name);
-        self.resids[n][resource.index()] = resid;
+        self.resids[resource.index()][n] = resid;
         let result = if resid.is_some() {
             ErrorCode::ERROR_SUCCESS
         } else {
@@ -79,13 +89,13 @@ impl<D: ResourceDll> Cluster<D> {
         };
         self.push_void_call(node, Entry::Open, resource, result);
         self.drain(node);
-        resid
+        Ok(resid)
     }
 
     /// `Close` of `resource` on `node`, if open there.
     fn close(&mut self, node: NodeId, resource: ResourceId) {
         let n = node.index();
-        let Some(resid) = self.resids[n][resource.index()].take() else {
+        let Some(resid) = self.resids[resource.index()][n].take() else {
             return;
         };
         self.dlls[n].close(resid);
@@ -97,7 +107,7 @@ impl<D: ResourceDll> Cluster<D> {
     pub(super) fn terminate(&mut self, resource: ResourceId) {
         let node = self.groups[self.resources[resource.index()].group.index()].owner;
         let n = node.index();
-        if let Some(resid) = self.resids[n][resource.index()] {
+        if let Some(resid) = self.resids[resource.index()][n] {
             self.dlls[n].terminate(resid);
             self.push_void_call(node, Entry::Terminate, resource, ErrorCode::ERROR_SUCCESS);
             self.drain(node);
@@ -112,7 +122,7 @@ impl<D: ResourceDll> Cluster<D> {
         resource: ResourceId,
         result: ErrorCode,
     ) {
-        self.out.push_back(Output::DllCall(DllCall {
+        self.emit(Output::DllCall(DllCall {
             node,
             entry,
             resource,
@@ -148,7 +158,7 @@ impl<D: ResourceDll> Cluster<D> {
                 "R10",
                 "{r:?} of {group:?} is {state:?} when ownership passes to {to:?}"
             );
-            let _ = self.open(to, r);
+            self.open(to, r)?;
         }
         Ok(())
     }
@@ -172,11 +182,11 @@ impl<D: ResourceDll> Cluster<D> {
         #[cfg(feature = "seeded-bugs")]
         let flags = self.seeded_flags(context, resource, flags);
         let dest = offline_destination(context);
-        let code = match self.resids[node.index()][resource.index()] {
+        let code = match self.resids[resource.index()][node.index()] {
             Some(resid) => {
                 let dest_name = dest.map(|d| self.tables.config.nodes[d.index()]);
                 let code = self.dlls[node.index()].offline_v2(resid, dest_name, flags);
-                self.out.push_back(Output::DllCall(DllCall {
+                self.emit(Output::DllCall(DllCall {
                     node,
                     entry: Entry::OfflineV2,
                     resource,
@@ -224,7 +234,7 @@ impl<D: ResourceDll> Cluster<D> {
         resource: ResourceId,
     ) -> Result<(), InvariantViolation> {
         let node = self.groups[group.index()].owner;
-        let code = match self.resids[node.index()][resource.index()] {
+        let code = match self.resids[resource.index()][node.index()] {
             Some(resid) => {
                 let code = self.dlls[node.index()].online_v2(resid);
                 self.push_void_call(node, Entry::OnlineV2, resource, code);
@@ -238,6 +248,7 @@ impl<D: ResourceDll> Cluster<D> {
 
     /// The DLL answered a host call: pending (R7: the call is outstanding until a callback or
     /// R19), or ended now.
+    #[inline]
     fn answered(
         &mut self,
         group: GroupId,

@@ -9,6 +9,7 @@
 //! changes nothing", which the `&self` admission checks of `calls` already guarantee) allocates
 //! and runs in debug builds only.
 
+use super::operation::Operation;
 use super::state::GroupHost;
 use super::{Cluster, Output};
 use crate::resource_dll::ResourceDll;
@@ -16,13 +17,15 @@ use crate::types::{ErrorCode, NodeState, ResourceState};
 
 /// A broken invariant of the cluster core: a bug in the coordinator (or a DLL that floods it
 /// with callbacks), never a consequence of bad input — bad input gets an error code (R13).
+/// One pointer wide, so that `Result<(), InvariantViolation>` costs nothing on the hot path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("cluster invariant violated ({rule}): {detail}")]
-pub struct InvariantViolation {
-    /// The rule or decision the broken invariant stands for (`"R10"`, `"R14"`, `"D5"`, …).
-    pub rule: &'static str,
-    /// What was found, with the ids involved.
-    pub detail: String,
+#[error("cluster invariant violated ({}): {}", .0.rule, .0.detail)]
+pub struct InvariantViolation(Box<Broken>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Broken {
+    rule: &'static str,
+    detail: String,
 }
 
 impl InvariantViolation {
@@ -30,37 +33,117 @@ impl InvariantViolation {
     #[cold]
     #[must_use]
     pub fn new(rule: &'static str, detail: String) -> Self {
-        Self { rule, detail }
+        Self(Box::new(Broken { rule, detail }))
+    }
+    /// The rule or decision the broken invariant stands for (`"R10"`, `"R14"`, `"D5"`, …).
+    #[must_use]
+    pub fn rule(&self) -> &'static str {
+        self.0.rule
+    }
+    /// What was found, with the ids involved.
+    #[must_use]
+    pub fn detail(&self) -> &str {
+        &self.0.detail
     }
 }
 
 /// `ensure!(condition, "R10", "format", args…)`: returns an [`InvariantViolation`] from the
-/// enclosing function unless `condition` holds (the message is formatted only then).
+/// enclosing function unless `condition` holds. The message is formatted only then, in a cold
+/// function that owns copies of its arguments, so the check costs a compare and a branch.
 macro_rules! ensure {
     ($condition:expr, $rule:expr, $($detail:tt)+) => {
         if !$condition {
-            return Err($crate::cluster::InvariantViolation::new($rule, format!($($detail)+)));
+            return Err($crate::cluster::invariants::broken($rule, move || format!($($detail)+)));
         }
     };
 }
 pub(crate) use ensure;
 
+/// The violation `ensure!` returns (cold, out of line).
+#[cold]
+#[inline(never)]
+pub(crate) fn broken(rule: &'static str, detail: impl FnOnce() -> String) -> InvariantViolation {
+    InvariantViolation::new(rule, detail())
+}
+
 impl<D: ResourceDll> Cluster<D> {
-    /// R10, R7, R14 and R16 on the whole state, after every input.
+    /// R10, R7, R14 and R16 on the whole state, after every input: a fast yes/no over every
+    /// group, and only when it says no, the same checks again with messages (`explain`).
+    #[inline(always)]
     pub(super) fn check_invariants(&self) -> Result<(), InvariantViolation> {
-        ensure!(
-            self.deferred.is_empty(),
-            "R7",
-            "{} callbacks left unprocessed",
-            self.deferred.len()
-        );
-        for (g, group) in self.groups.iter().enumerate() {
-            self.check_group(g, group)?;
+        for group in &self.groups {
+            if !self.group_holds(group) {
+                return Err(self.explain());
+            }
         }
         Ok(())
     }
 
-    fn check_group(&self, g: usize, group: &GroupHost) -> Result<(), InvariantViolation> {
+    /// The checks of [`Cluster::explain_group`], without messages (one branch-light pass).
+    #[inline]
+    fn group_holds(&self, group: &GroupHost) -> bool {
+        let owner = group.owner.index();
+        let Some(&owner_state) = self.nodes.get(owner) else {
+            return false;
+        };
+        let owner_up = owner_state == NodeState::Up;
+        let mut waiting = None;
+        let mut running = None;
+        if let Some(op) = &group.operation {
+            waiting = op.waiting_on();
+            running = op.op();
+            let call_ok = match waiting {
+                Some((_, node)) => !op.is_queued() & (node == group.owner),
+                None => true,
+            };
+            if !(owner_up & call_ok) {
+                return false;
+            }
+        }
+        if group.open_op != running {
+            return false;
+        }
+        for &r in &group.resources {
+            let state = self.resources[r.index()].state;
+            let pending = matches!(
+                state,
+                ResourceState::OnlinePending | ResourceState::OfflinePending
+            );
+            let is_waiting = matches!(waiting, Some((w, _)) if w == r);
+            let active_ok = owner_up | (state == ResourceState::Offline);
+            if !(active_ok & (pending == is_waiting)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// R2/R10: resource #`r` is open (has a RESID) on no node but `owner`.
+    #[inline]
+    fn open_only_on(&self, r: usize, owner: usize) -> bool {
+        let mut only = true;
+        for (n, resid) in self.resids[r].iter().enumerate() {
+            only &= resid.is_none() | (n == owner);
+        }
+        only
+    }
+
+    /// Which invariant is broken, and where (cold: only after `group_holds` said no).
+    #[cold]
+    #[inline(never)]
+    fn explain(&self) -> InvariantViolation {
+        for (g, group) in self.groups.iter().enumerate() {
+            if let Err(violation) = self.explain_group(g, group) {
+                return violation;
+            }
+        }
+        InvariantViolation::new(
+            "R10",
+            "the fast check failed, but no check explains it".into(),
+        )
+    }
+
+    fn explain_group(&self, g: usize, group: &GroupHost) -> Result<(), InvariantViolation> {
         // R10: one owner, a declared node.
         let Some(&owner_state) = self.nodes.get(group.owner.index()) else {
             return Err(InvariantViolation::new(
@@ -69,46 +152,37 @@ impl<D: ResourceDll> Cluster<D> {
             ));
         };
         let owner_up = owner_state == NodeState::Up;
-        let waiting = group.operation.and_then(|op| op.waiting());
+        let waiting = group.operation.as_ref().and_then(Operation::waiting);
         for &r in &group.resources {
-            let res = &self.resources[r.index()];
-            ensure!(
-                res.group.index() == g,
-                "R10",
-                "{r:?} is listed in group #{g}"
-            );
+            let state = self.resources[r.index()].state;
             // R10: active only on the owner, and the owner is Up; a Down owner's are Offline.
             ensure!(
-                owner_up || res.state == ResourceState::Offline,
+                owner_up || state == ResourceState::Offline,
                 "R10",
-                "{r:?} is {:?} on its Down owner {:?}",
-                res.state,
+                "{r:?} is {state:?} on its Down owner {:?}",
                 group.owner
             );
             // R2/R10: open on at most one node, the owner.
-            for (n, resids) in self.resids.iter().enumerate() {
-                ensure!(
-                    resids[r.index()].is_none() || n == group.owner.index(),
-                    "R10",
-                    "{r:?} is open on node #{n}, off its owner {:?}",
-                    group.owner
-                );
-            }
+            ensure!(
+                self.open_only_on(r.index(), group.owner.index()),
+                "R10",
+                "{r:?} is open off its owner {:?}",
+                group.owner
+            );
             // R7: a pending state is the host's outstanding call, and only that.
             let pending = matches!(
-                res.state,
+                state,
                 ResourceState::OnlinePending | ResourceState::OfflinePending
             );
             ensure!(
                 pending == waiting.is_some_and(|w| w.resource == r),
                 "R7",
-                "{r:?} is {:?} while the outstanding call of group #{g} is {waiting:?}",
-                res.state
+                "{r:?} is {state:?} while the outstanding call of group #{g} is {waiting:?}"
             );
         }
         // R14: the open client operation is the running one's; an operation runs on an Up
         // owner; its call is on the owner; a queued move has no call outstanding (R16).
-        let running = group.operation.and_then(|op| op.op());
+        let running = group.operation.as_ref().and_then(Operation::op);
         ensure!(
             group.open_op == running,
             "R14",
@@ -136,23 +210,23 @@ impl<D: ResourceDll> Cluster<D> {
         Ok(())
     }
 
-    /// Pair checks over one input, in release builds too: R11 a persistent state changes only
-    /// with a `PersistentWrite` of it; D5 a client call's outputs start with its one
-    /// `Returned`; R13 a rejected call outputs nothing else.
-    pub(super) fn check_step(
+    /// Pair checks over one input (debug builds: they take a snapshot, and the structure of
+    /// `calls` already guarantees them — the R13 admission checks are `&self`, every client
+    /// call emits its `Returned` before anything else, and `write_persistent`, the only writer
+    /// of a persistent state, emits the write): R11 a persistent state changes only with a
+    /// `PersistentWrite` of it; D5 a client call's outputs start with its one `Returned`;
+    /// R13 a rejected call outputs nothing else and changes nothing.
+    #[cfg(debug_assertions)]
+    pub(super) fn check_pairs(
         &self,
+        before: &super::ClusterView,
         start: usize,
         is_client_call: bool,
     ) -> Result<(), InvariantViolation> {
-        let outputs = self.out.range(start..);
-        for (r, (old, new)) in self
-            .persistent_before
-            .iter()
-            .zip(&self.resources)
-            .enumerate()
-        {
+        let outputs = &self.out[start..];
+        for (r, (old, new)) in before.persistent.iter().zip(&self.resources).enumerate() {
             if *old != new.persistent {
-                let written = outputs.clone().any(|o| {
+                let written = outputs.iter().any(|o| {
                     matches!(o, Output::PersistentWrite { resource, state }
                         if resource.index() == r && *state == new.persistent)
                 });
@@ -166,38 +240,24 @@ impl<D: ResourceDll> Cluster<D> {
         if !is_client_call {
             return Ok(());
         }
-        let mut returned = outputs.filter(|o| matches!(o, Output::Returned { .. }));
-        let first = self.out.get(start);
+        let returned = outputs
+            .iter()
+            .filter(|o| matches!(o, Output::Returned { .. }))
+            .count();
         ensure!(
-            matches!(first, Some(Output::Returned { .. })) && returned.nth(1).is_none(),
+            matches!(outputs.first(), Some(Output::Returned { .. })) && returned == 1,
             "D5",
-            "a client call's outputs start with its one Returned: {:?}",
-            self.out.range(start..).collect::<Vec<_>>()
+            "a client call's outputs start with its one Returned: {outputs:?}"
         );
-        if let Some(Output::Returned { code, op: None }) = first {
+        if let Some(Output::Returned { code, op: None }) = outputs.first() {
+            let rejected = *code != ErrorCode::ERROR_SUCCESS;
             ensure!(
-                *code == ErrorCode::ERROR_SUCCESS || self.out.len() == start + 1,
+                !rejected || outputs.len() == 1,
                 "R13",
-                "a call rejected with {code:?} did more: {:?}",
-                self.out.range(start..).collect::<Vec<_>>()
+                "a call rejected with {code:?} did more: {outputs:?}"
             );
-        }
-        Ok(())
-    }
-
-    /// R13 (debug builds; it takes a snapshot): a rejected client call changes nothing.
-    #[cfg(debug_assertions)]
-    pub(super) fn check_rejection(
-        &self,
-        before: &super::ClusterView,
-        start: usize,
-        is_client_call: bool,
-    ) -> Result<(), InvariantViolation> {
-        if let (true, Some(Output::Returned { code, op: None })) =
-            (is_client_call, self.out.get(start))
-        {
             ensure!(
-                *code == ErrorCode::ERROR_SUCCESS || self.view() == *before,
+                !rejected || self.view() == *before,
                 "R13",
                 "a call rejected with {code:?} changed the host view"
             );

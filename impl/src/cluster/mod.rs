@@ -38,7 +38,7 @@ mod events;
 mod fingerprint;
 pub mod flags;
 mod host;
-mod invariants;
+pub(crate) mod invariants;
 pub mod io;
 pub(crate) mod operation;
 pub(crate) mod phase;
@@ -48,6 +48,7 @@ pub(crate) mod state;
 mod view;
 
 use std::collections::VecDeque;
+
 use std::sync::Arc;
 
 pub use calls::NEVER_ISSUED_RESID;
@@ -58,7 +59,7 @@ pub use setup::ConfigError;
 pub use view::ClusterView;
 
 use crate::resource_dll::{DllCallback, RawOfflineV2, Resid, ResourceDll};
-use crate::types::{NodeId, NodeState, PersistentState};
+use crate::types::{NodeId, NodeState};
 use state::{Environment, GroupHost, ResourceHost};
 
 /// The cluster coordinator and resource host: a dispatcher over one deterministic sans-IO
@@ -73,19 +74,19 @@ pub struct Cluster<D: ResourceDll> {
     nodes: Vec<NodeState>,
     groups: Vec<GroupHost>,
     resources: Vec<ResourceHost>,
-    /// `resids[node][resource]`: the RESID that node's DLL gave the host (R2).
+    /// `resids[resource][node]`: the RESID that node's DLL gave the host (R2).
     resids: Vec<Vec<Option<Resid>>>,
     env: Environment,
     next_op: u32,
-    /// Outputs not yet polled, oldest first.
-    out: VecDeque<Output>,
+    /// Outputs; those from `polled` on are not yet polled (oldest first).
+    out: Vec<Output>,
+    /// How many of `out` were polled.
+    polled: usize,
     /// Callbacks that end an outstanding call or signal a failure, processed after the action
     /// that drained them (no re-entrancy); empty between inputs.
     deferred: VecDeque<(NodeId, DllCallback)>,
     /// Scratch buffer for `take_callbacks`.
     callbacks: Vec<DllCallback>,
-    /// Scratch: the persistent states before the current input (the R11 pair check).
-    persistent_before: Vec<PersistentState>,
     /// The invariant a previous input broke: the cluster refuses every later input (I17).
     violation: Option<InvariantViolation>,
     /// The switched-on seeded host bug (tests only).
@@ -115,6 +116,10 @@ impl<D: ResourceDll> Cluster<D> {
         if let Some(violation) = &self.violation {
             return Err(violation.clone());
         }
+        if self.polled == self.out.len() {
+            self.out.clear();
+            self.polled = 0;
+        }
         let mut result = Ok(());
         if now > self.now {
             result = self.apply(Input::Tick { ms: now - self.now });
@@ -139,7 +144,14 @@ impl<D: ResourceDll> Cluster<D> {
 
     /// The oldest output not yet polled (D5 order).
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let output = self.out.get(self.polled).copied();
+        if output.is_some() {
+            self.polled += 1;
+        } else {
+            self.out.clear();
+            self.polled = 0;
+        }
+        output
     }
 
     /// The next logical time at which a `tick` has something to do — the earliest R19 timeout
@@ -174,10 +186,18 @@ impl<D: ResourceDll> Cluster<D> {
     /// # Panics
     /// As [`Cluster::step`].
     pub fn step_into(&mut self, input: Input, out: &mut Vec<Output>) {
-        if let Err(violation) = self.handle_input(self.now, input) {
+        if self.polled < self.out.len() {
+            out.extend(self.out.drain(self.polled..));
+        }
+        self.out.clear();
+        self.polled = 0;
+        // The outputs go straight into the caller's buffer (no copy on the hot path).
+        std::mem::swap(&mut self.out, out);
+        let result = self.handle_input(self.now, input);
+        std::mem::swap(&mut self.out, out);
+        if let Err(violation) = result {
             panic!("{violation}");
         }
-        out.extend(self.out.drain(..));
     }
 
     /// Like [`Cluster::step`], returning a violation instead of panicking.
@@ -186,29 +206,35 @@ impl<D: ResourceDll> Cluster<D> {
     /// As [`Cluster::handle_input`]; the outputs made before the violation stay queued.
     pub fn try_step(&mut self, input: Input) -> Result<Vec<Output>, InvariantViolation> {
         self.handle_input(self.now, input)?;
-        Ok(self.out.drain(..).collect())
+        let out = self.out.drain(self.polled..).collect();
+        self.out.clear();
+        self.polled = 0;
+        Ok(out)
+    }
+
+    /// Queues one output.
+    fn emit(&mut self, output: Output) {
+        self.out.push(output);
     }
 
     /// One input, then the invariants (I17).
+    #[inline]
     fn apply(&mut self, input: Input) -> Result<(), InvariantViolation> {
-        let start = self.out.len();
-        let mut before = std::mem::take(&mut self.persistent_before);
-        before.clear();
-        before.extend(self.resources.iter().map(|r| r.persistent));
-        self.persistent_before = before;
         #[cfg(debug_assertions)]
-        let view_before = self.view();
+        let (start, before) = (self.out.len(), self.view());
         let is_client_call = self.dispatch(input)?;
         self.run_deferred()?;
         self.check_invariants()?;
-        self.check_step(start, is_client_call)?;
         #[cfg(debug_assertions)]
-        self.check_rejection(&view_before, start, is_client_call)?;
+        self.check_pairs(&before, start, is_client_call)?;
+        #[cfg(not(debug_assertions))]
+        let _ = is_client_call;
         Ok(())
     }
 
     /// Hands the input to the concern that handles it (a table: one line per input kind).
     /// Returns whether it was a client call (D5, R13).
+    #[inline]
     fn dispatch(&mut self, input: Input) -> Result<bool, InvariantViolation> {
         match input {
             Input::OfflineResource {

@@ -70,12 +70,11 @@ impl GroupView<'_> {
         from: usize,
         wanted: impl Fn(&ResourceHost) -> bool,
     ) -> Option<(usize, ResourceId, ResourceHost)> {
-        self.members
-            .iter()
-            .enumerate()
-            .skip(from)
-            .map(|(index, &resource)| (index, resource, self.resources[resource.index()]))
-            .find(|(_, _, res)| wanted(res))
+        let rest = self.members.get(from..)?;
+        rest.iter().enumerate().find_map(|(offset, &resource)| {
+            let res = self.resources[resource.index()];
+            wanted(&res).then_some((from + offset, resource, res))
+        })
     }
 }
 
@@ -188,6 +187,11 @@ impl Operation {
     pub fn waiting(&self) -> Option<Outstanding> {
         self.waiting
     }
+    /// The resource and node of the outstanding call.
+    #[inline]
+    pub fn waiting_on(&self) -> Option<(ResourceId, NodeId)> {
+        self.waiting.as_ref().map(|w| (w.resource, w.node))
+    }
     /// The outstanding call, if it is on `resource` at `node` (R7).
     pub fn outstanding_on(&self, resource: ResourceId, node: NodeId) -> Option<Outstanding> {
         self.waiting
@@ -286,6 +290,7 @@ impl Operation {
 
     /// A call on `resource` ended at `now` (synchronously, by callback or by R19), and the host
     /// view already shows it: move the phase on.
+    #[inline]
     pub fn ended(
         &mut self,
         resource: ResourceId,
@@ -429,6 +434,7 @@ impl Operation {
     /// What the host must do next. Resources that need nothing are passed over here (no
     /// action, the cursor moves to the next one that does); a phase that ends hands over to
     /// the next one.
+    #[inline]
     pub fn next_action(&mut self, group: GroupView<'_>) -> Result<Action, InvariantViolation> {
         if let Some(resource) = self.terminate.take() {
             return Ok(Action::Terminate { resource });

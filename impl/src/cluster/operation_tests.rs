@@ -357,7 +357,7 @@ fn r7_a_second_outstanding_call_is_a_violation() {
     let mut op = Operation::user_online(OpId(0), A);
     fake.run(&mut op, &[PENDING]).unwrap();
     let again = op.waiting().unwrap();
-    assert_eq!(op.pending(again).unwrap_err().rule, "R7");
+    assert_eq!(op.pending(again).unwrap_err().rule(), "R7");
 }
 
 #[test]
@@ -366,13 +366,13 @@ fn r16_a_call_ending_while_queued_is_a_violation() {
     let mut op = Operation::move_group(OpId(0), ends(M::QUEUE_ENABLED));
     fake.run(&mut op, &[ErrorCode::ERROR_RETRY]).unwrap();
     let err = op.ended(A, CallEnd::Done, 0).unwrap_err();
-    assert_eq!(err.rule, "R16");
+    assert_eq!(err.rule(), "R16");
 }
 
 #[test]
 fn r18_cancel_of_an_operation_that_is_not_queued_is_a_violation() {
     let mut op = Operation::move_group(OpId(0), ends(M::QUEUE_ENABLED));
-    assert_eq!(op.cancel().unwrap_err().rule, "R18");
+    assert_eq!(op.cancel().unwrap_err().rule(), "R18");
     assert!(matches!(op.phase(), Phase::FirstLeg { .. }), "unchanged");
 }
 
@@ -388,12 +388,12 @@ fn r15_a_move_phase_without_its_ends_is_a_violation() {
         members: &fake.members,
         resources: &fake.resources,
     };
-    assert_eq!(op.next_action(view).unwrap_err().rule, "R15");
+    assert_eq!(op.next_action(view).unwrap_err().rule(), "R15");
     let mut op = Operation::new(
         Some(OpId(0)),
         false,
         None,
         Phase::Return { next: 0, code: E },
     );
-    assert_eq!(op.ended(A, CallEnd::Done, 0).unwrap_err().rule, "R15");
+    assert_eq!(op.ended(A, CallEnd::Done, 0).unwrap_err().rule(), "R15");
 }

@@ -36,7 +36,9 @@ impl<D: ResourceDll> Cluster<D> {
         self.callbacks.clear();
         self.dlls[node.index()].take_callbacks(&mut self.callbacks);
         self.callbacks.clear();
-        self.resids[node.index()].iter_mut().for_each(|r| *r = None);
+        self.resids
+            .iter_mut()
+            .for_each(|on| on[node.index()] = None);
         // Every resource it owned is Offline in the host view (R10).
         for group in self.groups.iter().filter(|g| g.owner == node) {
             for r in &group.resources {

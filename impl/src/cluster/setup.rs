@@ -176,17 +176,17 @@ impl<D: ResourceDll> Cluster<D> {
             nodes: vec![NodeState::Up; node_count],
             groups,
             resources,
-            resids: vec![vec![None; resource_count]; node_count],
+            resids: vec![vec![None; node_count]; resource_count],
             env: Environment {
                 locked: vec![false; resource_count],
                 busy: vec![false; resource_count],
                 links_down: BTreeSet::new(),
             },
             next_op: 0,
-            out: VecDeque::new(),
+            out: Vec::new(),
+            polled: 0,
             deferred: VecDeque::new(),
             callbacks: Vec::new(),
-            persistent_before: Vec::with_capacity(resource_count),
             violation: None,
             #[cfg(feature = "seeded-bugs")]
             bug: crate::seeded::SeededBug::None,
@@ -208,7 +208,7 @@ impl<D: ResourceDll> Cluster<D> {
             let owner = self.groups[g].owner;
             for i in 0..self.groups[g].resources.len() {
                 let r = self.groups[g].resources[i];
-                if self.open(owner, r).is_none() {
+                if self.open(owner, r)?.is_none() {
                     return Err(ConfigError::OpenFailed {
                         node: self.node_name(owner).to_owned(),
                         resource: self.resource_name(r).to_owned(),

@@ -138,10 +138,10 @@ impl<D: ResourceDll> Cluster<D> {
 
     /// Every node id, in declaration order (ids fit in a `u8`, I13).
     pub(super) fn node_ids(&self) -> impl Iterator<Item = NodeId> {
-        (0..=u8::MAX).take(self.nodes.len()).map(NodeId)
+        (0..self.nodes.len()).map(|n| NodeId(u8::try_from(n).unwrap_or(u8::MAX)))
     }
     /// Every group id, in declaration order (ids fit in a `u8`, I13).
     pub(super) fn group_ids(&self) -> impl Iterator<Item = GroupId> {
-        (0..=u8::MAX).take(self.groups.len()).map(GroupId)
+        (0..self.groups.len()).map(|g| GroupId(u8::try_from(g).unwrap_or(u8::MAX)))
     }
 }
