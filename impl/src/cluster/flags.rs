@@ -232,4 +232,39 @@ mod tests {
         assert_eq!(offline_flags(ctx), EMB | DNU);
         assert_eq!(offline_destination(ctx), None);
     }
+
+    #[test]
+    fn r12_exclusion_holds_for_every_context_and_fires_on_each_forbidden_mix() {
+        let bools = [false, true];
+        let mut contexts = vec![OfflineContext::EmbeddedFailureRestart];
+        for (a, b, c, d) in bools
+            .iter()
+            .flat_map(|&a| bools.iter().map(move |&b| (a, b)))
+            .flat_map(|(a, b)| bools.iter().map(move |&c| (a, b, c)))
+            .flat_map(|(a, b, c)| bools.iter().map(move |&d| (a, b, c, d)))
+        {
+            contexts.push(leg(a, b, c, d));
+            contexts.push(OfflineContext::UserOffline {
+                ignore_resource_status: a,
+                do_not_update_persistent_state: b,
+            });
+            contexts.push(OfflineContext::ReturnLeg {
+                source: NodeId(0),
+                ignore_resource_status: a,
+            });
+            contexts.push(OfflineContext::ToPersistentOffline {
+                ignore_resource_status: a,
+            });
+        }
+        for ctx in contexts {
+            assert_eq!(r12_exclusion(offline_flags(ctx)), None, "{ctx:?}");
+        }
+        for bad in [
+            RTS | RET | DNU,
+            QUE | RET,
+            OfflineFlags::from_bits_retain(0x80),
+        ] {
+            assert!(r12_exclusion(bad).is_some(), "{bad:?}");
+        }
+    }
 }

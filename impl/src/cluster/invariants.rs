@@ -265,3 +265,7 @@ impl<D: ResourceDll> Cluster<D> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "invariants_tests.rs"]
+mod tests;
