@@ -21,8 +21,8 @@
 //! - `setup`: [`ConfigError`] and set-up (D4, I13);
 //! - `view`: the host view ([`ClusterView`] and the getters);
 //! - `calls`: client calls and the R13 check order;
-//! - `operation`: [`Operation`](operation::Operation), one group's in-flight work, and the
-//!   [`Action`](operation::Action)s it asks for; `phase`: its vocabulary;
+//! - `operation`: `Operation`, one group's in-flight work, and the
+//!   `Action`s it asks for; `phase`: its vocabulary;
 //! - `drive`: running a group's operation — acting on its actions, completing once (R14);
 //! - `host`: DLL calls, callbacks, ownership transfer;
 //! - `events`: ticks (R16, R19), callbacks (R7), embedded failures (R21), the workload (D2);
@@ -63,7 +63,7 @@ use crate::types::{NodeId, NodeState};
 use state::{Environment, GroupHost, ResourceHost};
 
 /// The cluster coordinator and resource host: a dispatcher over one deterministic sans-IO
-/// state machine per group ([`operation::Operation`]).
+/// state machine per group (an `Operation`).
 pub struct Cluster<D: ResourceDll> {
     /// The configuration and name tables: immutable after set-up, shared by clones.
     tables: Arc<setup::Tables>,
