@@ -288,9 +288,8 @@ impl<D: ResourceDll> Cluster<D> {
         }
     }
 
-    /// A raw `OfflineV2` on a node's export; the host is not told (SPEC §7, R20, I8). `call`
-    /// carries every argument but the RESID, which `resid` names.
-    pub(super) fn raw_offline_v2(&mut self, node: NodeId, resid: &RawResid, call: RawOfflineV2) {
+    /// A raw `OfflineV2` on a node's export; the host is not told (SPEC §7, R20, I8).
+    pub(super) fn raw_offline_v2(&mut self, node: NodeId, call: RawOfflineV2<RawResid>) {
         let Some(&state) = self.nodes.get(node.index()) else {
             // I8: an undeclared node index.
             return self.returned(ErrorCode::ERROR_CLUSTER_NODE_NOT_FOUND, None);
@@ -298,7 +297,7 @@ impl<D: ResourceDll> Cluster<D> {
         if state == NodeState::Down {
             return self.returned(ErrorCode::ERROR_CLUSTER_NODE_DOWN, None);
         }
-        let resid = match *resid {
+        let value = match call.resid {
             RawResid::Value(value) => value,
             RawResid::Of(resource) => self
                 .resids
@@ -306,7 +305,8 @@ impl<D: ResourceDll> Cluster<D> {
                 .and_then(|on| on[node.index()])
                 .map_or(NEVER_ISSUED_RESID, |r| r.0.get()),
         };
-        let code = self.dlls[node.index()].raw_offline_v2(&RawOfflineV2 { resid, ..call });
+        let call = call.with_resid(value);
+        let code = self.dlls[node.index()].raw_offline_v2(&call);
         self.returned(code, None);
         self.drain(node);
     }

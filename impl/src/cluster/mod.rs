@@ -58,7 +58,7 @@ pub use io::*;
 pub use setup::ConfigError;
 pub use view::ClusterView;
 
-use crate::resource_dll::{DllCallback, RawOfflineV2, Resid, ResourceDll};
+use crate::resource_dll::{DllCallback, Resid, ResourceDll};
 use crate::types::{NodeId, NodeState};
 use state::{Environment, GroupHost, ResourceHost};
 
@@ -249,24 +249,8 @@ impl<D: ResourceDll> Cluster<D> {
             Input::CancelGroupOperation { group, reserved } => {
                 self.cancel_group_operation(&group, reserved)?;
             }
-            Input::RawOfflineV2 {
-                node,
-                resid,
-                dest,
-                flags,
-                inbuf,
-                inbuf_size,
-                reserved,
-            } => {
-                let call = RawOfflineV2 {
-                    resid: 0, // chosen by the host from `resid` (SPEC §7, I8)
-                    dest,
-                    flags,
-                    inbuf,
-                    inbuf_size,
-                    reserved,
-                };
-                self.raw_offline_v2(node, &resid, call);
+            Input::RawOfflineV2 { node, call } => {
+                self.raw_offline_v2(node, call);
                 return Ok(false);
             }
             event => {
