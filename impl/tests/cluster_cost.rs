@@ -9,7 +9,14 @@
 //! ```
 //!
 //! (Ir at 20000 cycles − Ir at 10000 cycles) / 10000 = instructions per cycle.
+//!
+//! `random_inputs_for_callgrind` does the same for the seeded random runs of
+//! `cluster_fuzz.rs` (3 nodes, 2 groups of 2 resources, every kind of input, 150 inputs per
+//! seed; `OFFLINE_V2_SEEDS` seeds): a workload closer to what conformance and a model checker
+//! of the implementation feed the core.
 #![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
 
 use offline_v2::cluster::{
     Cluster, ClusterConfig, GroupConfig, Input, Output, ResourceConfig, DEFAULT_PENDING_TIMEOUT,
@@ -68,4 +75,26 @@ fn move_cycle_for_callgrind() {
         }));
     }
     assert_eq!(completions, cycles);
+}
+
+#[test]
+#[ignore = "run under callgrind by hand (see the module documentation)"]
+fn random_inputs_for_callgrind() {
+    common::quiet_injected_panics();
+    let seeds: u64 = std::env::var("OFFLINE_V2_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let mut outputs = 0usize;
+    let mut out = Vec::with_capacity(64);
+    for seed in 0..seeds {
+        let mut rng = common::Lcg(seed);
+        let mut h = common::random_config(&mut rng).build();
+        for _ in 0..150 {
+            out.clear();
+            h.c.step_into(common::random_input(&mut rng), &mut out);
+            outputs += out.len();
+        }
+    }
+    assert!(outputs > 0);
 }
