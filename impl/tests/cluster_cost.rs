@@ -18,31 +18,20 @@
 
 mod common;
 
-use offline_v2::cluster::{
-    Cluster, ClusterConfig, GroupConfig, Input, Output, ResourceConfig, DEFAULT_PENDING_TIMEOUT,
-    DEFAULT_RETRY_INTERVAL,
-};
+use offline_v2::cluster::{Cluster, Input, Output, ResourceConfig};
 use offline_v2::reference::ReferenceDll;
-use offline_v2::types::{
-    ErrorCode, MoveGroupFlags, NodeId, NodeName, PersistentState, ResourceId, WorkMode,
-};
+use offline_v2::types::{ErrorCode, MoveGroupFlags, ResourceId, WorkMode};
 
-fn config() -> ClusterConfig {
-    ClusterConfig {
-        pending_timeout: DEFAULT_PENDING_TIMEOUT,
-        retry_interval: DEFAULT_RETRY_INTERVAL,
-        nodes: vec![NodeName::new("n1").unwrap(), NodeName::new("n2").unwrap()],
-        groups: vec![GroupConfig {
-            name: "g1".into(),
-            owner: NodeId(0),
-            resources: vec![ResourceConfig {
-                name: "vm1".into(),
-                persistent: PersistentState::Online,
-                offline: WorkMode::Sync,
-                online: WorkMode::Pending,
-            }],
-        }],
-    }
+/// The `move_cycle` set-up: n1, n2; g1 on n1 with vm1 (persistent Online, offline sync,
+/// online pending), default timeouts.
+fn config() -> offline_v2::cluster::ClusterConfig {
+    let vm1 = ResourceConfig {
+        offline: WorkMode::Sync,
+        ..common::on("vm1")
+    };
+    common::Builder::new(&["n1", "n2"])
+        .group("g1", "n1", vec![vm1])
+        .config()
 }
 
 #[test]
