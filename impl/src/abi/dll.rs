@@ -388,14 +388,24 @@ unsafe extern "system" fn online_v2<const I: usize>(
 ) -> DWORD {
     // A5: EventHandle is never written; OnlineFlags are not interpreted; InBuffer never read.
     let _ = (EventHandle, OnlineFlags);
+    let inner = decode_resid(I, Resource);
+    // R8: validation like R1 first; a panic inside is ERROR_GEN_FAILURE, resource Failed.
     catch_unwind(AssertUnwindSafe(|| {
-        let inner = decode_resid(I, Resource);
-        // R8: validation like R1 first; a panic inside is ERROR_GEN_FAILURE, resource Failed.
         core::<I>()
-            .online_v2(inner, InBuffer.is_null(), InBufferSize, Reserved, &mut deliver)
+            .online_v2(inner, InBuffer.is_null(), InBufferSize, Reserved)
             .0
     }))
-    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+    .unwrap_or_else(|_| after_panic::<I>(inner))
+}
+
+/// R8, after a panic inside OnlineV2/OfflineV2 of `inner`: the resource is reported Failed
+/// and the call answers ERROR_GEN_FAILURE (the report itself is guarded too).
+#[cold]
+fn after_panic<const I: usize>(inner: usize) -> DWORD {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        core::<I>().fail_after_panic(inner, &mut deliver);
+    }));
+    ErrorCode::ERROR_GEN_FAILURE.0
 }
 
 /// Reads DestinationNodeName in place and checks its syntax in the same pass: at most
@@ -430,7 +440,9 @@ unsafe extern "system" fn offline_v2<const I: usize>(
     InBufferSize: DWORD,
     Reserved: DWORD,
 ) -> DWORD {
-    // Hot path (SPEC §8): no lock, no allocation; R1–R7 in order (R9), R8 inside the core.
+    // Hot path (SPEC §8): no lock, no allocation; R1–R7 in order (R9); R8 by the one
+    // `catch_unwind` of the export.
+    let inner = decode_resid(I, Resource);
     catch_unwind(AssertUnwindSafe(|| {
         let args = OfflineArgs {
             // SAFETY: OfflineV2 contract (SPEC §1): NULL or a NUL-terminated string; R1
@@ -441,11 +453,9 @@ unsafe extern "system" fn offline_v2<const I: usize>(
             inbuf_size: InBufferSize,
             reserved: Reserved,
         };
-        core::<I>()
-            .offline_v2(decode_resid(I, Resource), &args, &mut deliver)
-            .0
+        core::<I>().offline_v2(inner, &args).0
     }))
-    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+    .unwrap_or_else(|_| after_panic::<I>(inner))
 }
 
 unsafe extern "system" fn terminate<const I: usize>(Resource: RESID) {

@@ -79,15 +79,41 @@ fn slot_of<A: AtomicWord>(words: &[A], resid: usize) -> Option<(&A, u64)> {
     Some((words.get(slot)?, generation))
 }
 
+/// A decision over one resource's state and traits (R3–R7), see [`decide_and_apply`].
+pub trait Decide {
+    /// The decision for a resource in `state` with `traits`.
+    fn decide(&mut self, state: ResourceState, traits: Traits) -> Decision;
+}
+
+/// OfflineV2's decision: the validated call and where R5 looks.
+struct OfflineDecision<'c, 'd, L: ?Sized> {
+    call: &'c OfflineCall<'d>,
+    links: &'c L,
+}
+
+impl<L: Links + ?Sized> Decide for OfflineDecision<'_, '_, L> {
+    #[inline(always)]
+    fn decide(&mut self, state: ResourceState, traits: Traits) -> Decision {
+        let links = self.links;
+        rules::decide_offline(state, traits, self.call, |dest| links.unreachable(dest))
+    }
+}
+
+/// OnlineV2's decision.
+struct OnlineDecision;
+
+impl Decide for OnlineDecision {
+    #[inline(always)]
+    fn decide(&mut self, state: ResourceState, traits: Traits) -> Decision {
+        rules::decide_online(state, traits)
+    }
+}
+
 /// Runs `decide` on the open resource `resid` names and applies its decision with one
 /// compare-and-swap (retried if the word changed meanwhile): the core of OfflineV2 and
 /// OnlineV2 after R1. ERROR_RESOURCE_NOT_FOUND if the RESID is not open (R2).
 #[inline(always)]
-pub fn decide_and_apply<A: AtomicWord>(
-    words: &[A],
-    resid: usize,
-    mut decide: impl FnMut(ResourceState, Traits) -> Decision,
-) -> Hot {
+pub fn decide_and_apply<A: AtomicWord>(words: &[A], resid: usize, mut decide: impl Decide) -> Hot {
     let Some((word, generation)) = slot_of(words, resid) else {
         return Hot::Done(ErrorCode::ERROR_RESOURCE_NOT_FOUND);
     };
@@ -96,7 +122,7 @@ pub fn decide_and_apply<A: AtomicWord>(
         let Some(state) = w.state_of(generation) else {
             return Hot::Done(ErrorCode::ERROR_RESOURCE_NOT_FOUND);
         };
-        let (next, hot) = match decide(state, w.traits()) {
+        let (next, hot) = match decide.decide(state, w.traits()) {
             Decision::Answer(code) => return Hot::Done(code),
             Decision::Become(to, code) => (w.with_state(to), Hot::Done(code)),
             Decision::Panic => (w.with_traits(w.traits() - Traits::PANIC_ARMED), Hot::Panic),
@@ -116,15 +142,13 @@ pub fn offline_v2<A: AtomicWord, L: Links + ?Sized>(
     resid: usize,
     call: &OfflineCall<'_>,
 ) -> Hot {
-    decide_and_apply(words, resid, |state, traits| {
-        rules::decide_offline(state, traits, call, |dest| links.unreachable(dest))
-    })
+    decide_and_apply(words, resid, OfflineDecision { call, links })
 }
 
 /// OnlineV2 after its R1-like checks: R2, then R7, lock-free.
 #[inline(always)]
 pub fn online_v2<A: AtomicWord>(words: &[A], resid: usize) -> Hot {
-    decide_and_apply(words, resid, rules::decide_online)
+    decide_and_apply(words, resid, OnlineDecision)
 }
 
 /// Terminate: the resource is Offline at once, pending work dropped without a callback

@@ -36,14 +36,31 @@ pub enum ScanStep {
 #[must_use]
 #[inline(always)]
 pub fn scan_step(index: usize, unit: u16) -> ScanStep {
-    match unit {
-        0 if index == 0 => ScanStep::Invalid,
-        0 => ScanStep::End(index),
-        _ if index >= NODE_NAME_MAX => ScanStep::Invalid,
-        0x30..=0x39 | 0x41..=0x5A | 0x61..=0x7A | 0x2D => ScanStep::Next,
-        _ => ScanStep::Invalid,
+    if unit == 0 {
+        return if index == 0 {
+            ScanStep::Invalid
+        } else {
+            ScanStep::End(index)
+        };
+    }
+    let node_char = NODE_CHAR.get(usize::from(unit)).copied().unwrap_or(false);
+    if node_char && index < NODE_NAME_MAX {
+        ScanStep::Next
+    } else {
+        ScanStep::Invalid
     }
 }
+
+/// `[A-Za-z0-9-]` over the ASCII range (SPEC §3): one table load per unit.
+static NODE_CHAR: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut c = 0;
+    while c < 128 {
+        t[c] = matches!(c as u8, b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' | b'-');
+        c += 1;
+    }
+    t
+};
 
 impl<'a> DestArg<'a> {
     /// A NULL DestinationNodeName.
@@ -121,7 +138,7 @@ impl<'a> OfflineArgs<'a> {
 /// ERROR_INVALID_PARAMETER for Reserved ≠ 0, a bit outside 0x7F, a NULL InBuffer with a
 /// size, 0x08 with 0x02, 0x02 or 0x08 without a destination, or a destination that is not a
 /// node name.
-#[inline]
+#[inline(always)]
 pub fn validate_offline<'a>(args: &OfflineArgs<'a>) -> Result<OfflineCall<'a>, ErrorCode> {
     const E87: ErrorCode = ErrorCode::ERROR_INVALID_PARAMETER;
     let flags = OfflineFlags::from_bits_retain(args.flags);
@@ -168,7 +185,7 @@ pub enum Decision {
 
 /// R3–R7 for OfflineV2 in rule order (R9), given the resource's state and traits.
 /// `unreachable(dest)` answers R5 (only `net_down` makes a destination unreachable).
-#[inline]
+#[inline(always)]
 pub fn decide_offline(
     state: ResourceState,
     traits: Traits,
@@ -215,7 +232,7 @@ pub fn decide_offline(
 }
 
 /// R7 for OnlineV2 (locks and busy never matter, R9).
-#[inline]
+#[inline(always)]
 pub fn decide_online(state: ResourceState, traits: Traits) -> Decision {
     use ErrorCode as E;
     if traits.contains(Traits::PANIC_ARMED) {

@@ -205,16 +205,12 @@ impl<S: Facade, C: Copy + Send, const N: usize> SharedInstance<S, C, N> {
         result
     }
 
-    /// `OfflineV2` (R1–R9): validation, RESID lookup, one compare-and-swap, trace. A panic
-    /// inside (an injected one, or a bug) answers ERROR_GEN_FAILURE and reports the resource
-    /// Failed (R8) through `deliver`.
-    #[inline]
-    pub fn offline_v2(
-        &self,
-        resid: usize,
-        args: &OfflineArgs<'_>,
-        deliver: &mut impl FnMut(C, usize, Notice),
-    ) -> ErrorCode {
+    /// `OfflineV2` (R1–R9): validation, RESID lookup, one compare-and-swap, trace. Lock-free,
+    /// makes no notice. Panics with [`super::InjectedPanic`] when an armed panic fires (R8):
+    /// the caller catches it (the export's `catch_unwind`) and calls
+    /// [`fail_after_panic`](Self::fail_after_panic), or uses [`Self::guarded`].
+    #[inline(always)]
+    pub fn offline_v2(&self, resid: usize, args: &OfflineArgs<'_>) -> ErrorCode {
         #[cfg(feature = "seeded-bugs")]
         let args = &OfflineArgs {
             reserved: if self.reserved_ignored.load(Ordering::Relaxed) {
@@ -226,45 +222,50 @@ impl<S: Facade, C: Copy + Send, const N: usize> SharedInstance<S, C, N> {
         };
         let code = match rules::validate_offline(args) {
             Err(code) => code,
-            Ok(call) => self.guarded(resid, deliver, || {
-                raise(core::offline_v2(&self.words, self, resid, &call))
-            }),
+            Ok(call) => raise(core::offline_v2(&self.words, self, resid, &call)),
         };
         self.trace.record(resid, args.flags, code);
         code
     }
 
-    /// `OnlineV2` (R8 validation like R1, R2, R7), lock-free; panics as for OfflineV2.
-    #[inline]
+    /// `OnlineV2` (R8 validation like R1, R2, R7): lock-free, no notice; panics as
+    /// [`offline_v2`](Self::offline_v2) does.
+    #[inline(always)]
     pub fn online_v2(
         &self,
         resid: usize,
         inbuf_null: bool,
         inbuf_size: u32,
         reserved: u32,
-        deliver: &mut impl FnMut(C, usize, Notice),
     ) -> ErrorCode {
         match rules::validate_online(inbuf_null, inbuf_size, reserved) {
             Err(code) => code,
-            Ok(()) => self.guarded(resid, deliver, || raise(core::online_v2(&self.words, resid))),
+            Ok(()) => raise(core::online_v2(&self.words, resid)),
         }
     }
 
-    /// Runs `f`; a panic inside is R8's ERROR_GEN_FAILURE with `resid` reported Failed.
-    #[inline(always)]
-    fn guarded(
+    /// R8: after a panic inside an entry point on `resid`, the resource is Failed and
+    /// reported so (through `deliver`).
+    pub fn fail_after_panic(&self, resid: usize, deliver: &mut impl FnMut(C, usize, Notice)) {
+        self.with_registry(deliver, |r, words, mut emit| {
+            r.fail_after_panic(words, resid, &mut emit);
+        });
+    }
+
+    /// Runs an entry point `f` on `resid`; a panic inside is R8's ERROR_GEN_FAILURE with the
+    /// resource reported Failed (what the exports do around [`offline_v2`](Self::offline_v2)
+    /// and [`online_v2`](Self::online_v2)).
+    pub fn guarded(
         &self,
         resid: usize,
         deliver: &mut impl FnMut(C, usize, Notice),
-        f: impl FnOnce() -> ErrorCode,
+        f: impl FnOnce(&Self) -> ErrorCode,
     ) -> ErrorCode {
-        match catch_unwind(AssertUnwindSafe(f)) {
+        match catch_unwind(AssertUnwindSafe(|| f(self))) {
             Ok(code) => code,
             Err(payload) => {
                 drop(payload);
-                self.with_registry(deliver, |r, words, mut emit| {
-                    r.fail_after_panic(words, resid, &mut emit);
-                });
+                self.fail_after_panic(resid, deliver);
                 ErrorCode::ERROR_GEN_FAILURE
             }
         }
