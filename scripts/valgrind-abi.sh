@@ -32,6 +32,9 @@ for line in sys.stdin:
 
 # The injected-panic tests print a backtrace; symbolising it under valgrind is slow and noisy.
 export RUST_BACKTRACE=0
+# The shuttle checker (abi_concurrency) explores schedules of safe code: a few suffice here
+# (its full budget runs in `cargo test`); the soak (abi_soak) skips itself in a debug build.
+export OFFLINE_V2_SHUTTLE_SCHEDULES="${OFFLINE_V2_SHUTTLE_SCHEDULES_VALGRIND:-100}"
 status=0
 for bin in "${bins[@]}"; do
   echo "== valgrind $(basename "$bin")" >&2

@@ -107,7 +107,11 @@ fn two_threads_toggling_locks_with_read_only_reentrant_callbacks_do_not_deadlock
     dll.set_callback_hook(Some(Arc::new(move |_cb| {
         if let Some(dll) = weak.upgrade() {
             // x is Online and never changes state here.
-            assert_eq!(dll.looks_alive(x), Some(true), "LooksAlive(x) in a callback");
+            assert_eq!(
+                dll.looks_alive(x),
+                Some(true),
+                "LooksAlive(x) in a callback"
+            );
         }
     })));
     let d = Arc::clone(&dll);

@@ -64,7 +64,11 @@ fn open_close_pairs_past_the_old_limit_keep_answering() {
     // Released and handed out again (A1): the same table, still opening, old RESID stale.
     drop(first);
     let again = dll().instance().expect("the released instance");
-    assert_eq!(again.table_address(), table, "the pool hands the same table back");
+    assert_eq!(
+        again.table_address(),
+        table,
+        "the pool hands the same table back"
+    );
     let caller = TableCaller::new(again.function_table());
     let resid = caller.open_v2(&name, NO_HOST);
     assert_ne!(resid, 0, "OpenV2 after release and StartupEx");

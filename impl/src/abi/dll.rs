@@ -36,7 +36,9 @@ use super::types::{
 use crate::reference::rules::{scan_step, ScanStep};
 use crate::reference::shared::SharedInstance;
 use crate::reference::sync::StdSync;
-use crate::reference::{DestArg, Notice, OfflineArgs, DEST_SCAN_UNITS, FAILURE_TYPE_EMBEDDED, MAX_SLOTS};
+use crate::reference::{
+    DestArg, Notice, OfflineArgs, DEST_SCAN_UNITS, FAILURE_TYPE_EMBEDDED, MAX_SLOTS,
+};
 use crate::resource_dll::WorkloadControl;
 use crate::types::{ErrorCode, NodeName, ResourceState, WorkMode};
 
@@ -425,7 +427,9 @@ unsafe fn scan_dest<'a>(dest: LPCWSTR) -> DestArg<'a> {
             ScanStep::Next => {}
             // SAFETY: the `len` units before the NUL were just read, so they are readable;
             // the caller keeps them alive for the call.
-            ScanStep::End(len) => return DestArg::checked(unsafe { std::slice::from_raw_parts(dest, len) }),
+            ScanStep::End(len) => {
+                return DestArg::checked(unsafe { std::slice::from_raw_parts(dest, len) })
+            }
             ScanStep::Invalid => return DestArg::INVALID,
         }
     }

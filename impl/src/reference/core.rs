@@ -290,7 +290,11 @@ impl Registry {
     fn forget(&mut self, slot: usize, last: Word) {
         let meta = self.slots[slot];
         let workload = &mut self.workloads[meta.workload];
-        assert_eq!(workload.open, Some(slot), "the slot's workload is open in it");
+        assert_eq!(
+            workload.open,
+            Some(slot),
+            "the slot's workload is open in it"
+        );
         workload.open = None;
         workload.traits = last.traits();
         workload.running = last.state() == Some(ResourceState::Online);
@@ -321,7 +325,10 @@ impl Registry {
         while w.state_of(generation).is_some() {
             match word.cas(w.0, w.with_state(ResourceState::Failed).0) {
                 Ok(()) => {
-                    emit(self.slots[slot].handle, Notice::Status(ResourceState::Failed));
+                    emit(
+                        self.slots[slot].handle,
+                        Notice::Status(ResourceState::Failed),
+                    );
                     return;
                 }
                 Err(found) => w = Word(found),
@@ -358,10 +365,18 @@ impl Registry {
 
     /// Sets or clears `flag` of the workload `name` (in its word if open, else its record).
     /// Returns true if it changed.
-    fn set_trait<A: AtomicWord>(&mut self, words: &[A], name: &str, flag: Traits, on: bool) -> bool {
+    fn set_trait<A: AtomicWord>(
+        &mut self,
+        words: &[A],
+        name: &str,
+        flag: Traits,
+        on: bool,
+    ) -> bool {
         let w = self.workload_index(name);
         let change = |t: Traits| (t.contains(flag) != on).then(|| t ^ flag);
-        match self.update_open(words, w, |word| change(word.traits()).map(|t| word.with_traits(t))) {
+        match self.update_open(words, w, |word| {
+            change(word.traits()).map(|t| word.with_traits(t))
+        }) {
             Some((_, next)) => next.is_some(),
             None => match change(self.workloads[w].traits) {
                 Some(t) => {
@@ -489,7 +504,9 @@ impl Registry {
                 online,
                 running,
             } => self.configure(words, resource, offline, online, running),
-            C::CompleteOffline(n) => return self.end_work(words, n, WorkEnd::CompleteOffline, emit),
+            C::CompleteOffline(n) => {
+                return self.end_work(words, n, WorkEnd::CompleteOffline, emit)
+            }
             C::FailOffline(n) => return self.end_work(words, n, WorkEnd::FailOffline, emit),
             C::CompleteOnline(n) => return self.end_work(words, n, WorkEnd::CompleteOnline, emit),
             C::FailOnline(n) => return self.end_work(words, n, WorkEnd::FailOnline, emit),
@@ -530,11 +547,15 @@ impl Registry {
                 (Some(_), 0) => {
                     let held = self.workloads.get(meta.workload).and_then(|x| x.open);
                     if held != Some(slot) {
-                        return Err(format!("slot {slot} is open but its workload says {held:?}"));
+                        return Err(format!(
+                            "slot {slot} is open but its workload says {held:?}"
+                        ));
                     }
                 }
                 (state, n) => {
-                    return Err(format!("slot {slot}: state {state:?}, {n} times on the free list"));
+                    return Err(format!(
+                        "slot {slot}: state {state:?}, {n} times on the free list"
+                    ));
                 }
             }
             if w.0 & 0xFF_FF00 != 0 {

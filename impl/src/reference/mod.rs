@@ -216,7 +216,12 @@ impl Instance {
             Err(code) => code,
             Ok(call) => {
                 let links = self.registry.down_links.as_slice();
-                raise(core::offline_v2(cells(&mut self.words), links, resid, &call))
+                raise(core::offline_v2(
+                    cells(&mut self.words),
+                    links,
+                    resid,
+                    &call,
+                ))
             }
         }
     }

@@ -142,8 +142,7 @@ impl<'a> OfflineArgs<'a> {
 pub fn validate_offline<'a>(args: &OfflineArgs<'a>) -> Result<OfflineCall<'a>, ErrorCode> {
     const E87: ErrorCode = ErrorCode::ERROR_INVALID_PARAMETER;
     let flags = OfflineFlags::from_bits_retain(args.flags);
-    if args.reserved != 0 || flags.unknown_bits() != 0 || (args.inbuf_null && args.inbuf_size > 0)
-    {
+    if args.reserved != 0 || flags.unknown_bits() != 0 || (args.inbuf_null && args.inbuf_size > 0) {
         return Err(E87);
     }
     let leg = OfflineFlags::RETURN_TO_SOURCE_NODE_ON_ERROR
@@ -293,7 +292,11 @@ mod tests {
         let ok = |s: &str| {
             let mut u = units(s);
             u.push(0);
-            assert_eq!(DestArg::scan(&u), DestArg(Dest::Valid(&u[..u.len() - 1])), "{s}");
+            assert_eq!(
+                DestArg::scan(&u),
+                DestArg(Dest::Valid(&u[..u.len() - 1])),
+                "{s}"
+            );
         };
         let bad = |u: &[u16]| assert_eq!(DestArg::scan(u), DestArg::INVALID, "{u:?}");
         ok("n2");
@@ -356,7 +359,10 @@ mod tests {
         let never = |_: &[u16]| false;
         let always = |_: &[u16]| true;
         let e = |c: ErrorCode| Decision::Answer(c);
-        assert_eq!(decide_offline(Offline, all, &call(0), always), e(ErrorCode::ERROR_SUCCESS));
+        assert_eq!(
+            decide_offline(Offline, all, &call(0), always),
+            e(ErrorCode::ERROR_SUCCESS)
+        );
         assert_eq!(
             decide_offline(Failed, all, &call(0), always),
             Decision::Become(Offline, ErrorCode::ERROR_SUCCESS)
@@ -383,7 +389,10 @@ mod tests {
             decide_online(Failed, Traits::ONLINE_PENDING | all),
             Decision::Become(OnlinePending, ErrorCode::ERROR_IO_PENDING)
         );
-        assert_eq!(decide_online(OfflinePending, all), e(ErrorCode::ERROR_INVALID_STATE));
+        assert_eq!(
+            decide_online(OfflinePending, all),
+            e(ErrorCode::ERROR_INVALID_STATE)
+        );
         assert_eq!(end_work(OfflinePending, WorkEnd::FailOffline), Some(Failed));
         assert_eq!(end_work(OnlinePending, WorkEnd::CompleteOffline), None);
     }

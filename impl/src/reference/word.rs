@@ -197,6 +197,10 @@ mod tests {
         assert_eq!(split_resid(0), None);
         assert_eq!(split_resid(RESID_MAX + 1), None);
         assert_eq!(split_resid(usize::MAX), None);
-        assert_eq!(split_resid(1 << SLOT_BITS), None, "slot field 0 is never issued");
+        assert_eq!(
+            split_resid(1 << SLOT_BITS),
+            None,
+            "slot field 0 is never issued"
+        );
     }
 }
