@@ -17,7 +17,9 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 if [ "${1:-}" = --non-vacuity ]; then
     rm -rf artifacts/seeded
-    if cargo fuzz run --sanitizer none --features seeded dll_table corpus/dll_table -- \
+    seeds="$(mktemp -d)"
+    cp corpus/dll_table/* "$seeds"/
+    if cargo fuzz run --sanitizer none --features seeded dll_table "$seeds" -- \
         -max_total_time=120 -artifact_prefix=artifacts/seeded/ >/tmp/offline-v2-fuzz-seeded.log 2>&1; then
         echo "non-vacuity FAILED: the fuzzer did not catch the seeded R1 bug" >&2
         exit 1

@@ -149,7 +149,10 @@ fn concurrent_calls_keep_spec_states_and_one_completion_per_pending_work() {
             "IsAlive of {} in {st}",
             NAMES[r]
         );
-        if !matches!(st, ResourceState::OfflinePending | ResourceState::OnlinePending) {
+        if !matches!(
+            st,
+            ResourceState::OfflinePending | ResourceState::OnlinePending
+        ) {
             for end in [
                 WorkloadControl::CompleteOffline(NAMES[r]),
                 WorkloadControl::CompleteOnline(NAMES[r]),

@@ -397,7 +397,11 @@ fn r19_terminate_leaves_the_dll_copy_offline_whatever_its_state_and_drops_pendin
         ] {
             assert_eq!(dll.send_control(end), ErrorCode::ERROR_INVALID_STATE);
         }
-        assert_eq!(dll.drain_callbacks(), Vec::<DllCallback>::new(), "from {st}");
+        assert_eq!(
+            dll.drain_callbacks(),
+            Vec::<DllCallback>::new(),
+            "from {st}"
+        );
     }
 }
 
