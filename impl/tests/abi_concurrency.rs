@@ -377,7 +377,7 @@ impl<V: Variant> World<V> {
             if !l.bad.is_empty() {
                 return Err(format!("answers outside R1–R9: {:?}", l.bad));
             }
-            for r in 0..3 {
+            for (r, name) in NAMES.iter().enumerate() {
                 let statuses = l
                     .delivered
                     .iter()
@@ -386,8 +386,8 @@ impl<V: Variant> World<V> {
                 let want = l.completions[r] + l.panics[r];
                 if statuses != want {
                     return Err(format!(
-                        "{}: {statuses} status notices for {} completions + {} panics",
-                        NAMES[r], l.completions[r], l.panics[r]
+                        "{name}: {statuses} status notices for {} completions + {} panics",
+                        l.completions[r], l.panics[r]
                     ));
                 }
             }
@@ -471,7 +471,7 @@ fn shuttle_explores_the_dll_core_without_deadlock_loss_or_rule_breach() {
         return;
     }
     let budget = env_u64("OFFLINE_V2_SHUTTLE_SCHEDULES", 10_000);
-    let seed = env_u64("OFFLINE_V2_SHUTTLE_SEED", 0x0FF1_1E2);
+    let seed = env_u64("OFFLINE_V2_SHUTTLE_SEED", 0x00FF_11E2);
     eprintln!("shuttle: seed {seed} (OFFLINE_V2_SHUTTLE_SEED), {budget} schedules");
     let start = Instant::now();
     let random = budget / 2;
@@ -508,7 +508,7 @@ fn find_failure<V: Variant>(
 ) -> (String, Option<std::path::PathBuf>) {
     hooks();
     std::fs::create_dir_all(dir).expect("schedule dir");
-    let seed = env_u64("OFFLINE_V2_SHUTTLE_SEED", 0x0FF1_1E2);
+    let seed = env_u64("OFFLINE_V2_SHUTTLE_SEED", 0x00FF_11E2);
     let runner = Runner::new(
         PctScheduler::new_from_seed(seed, 3, budget),
         config(FailurePersistence::File(Some(dir.to_path_buf()))),

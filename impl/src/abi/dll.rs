@@ -425,10 +425,11 @@ unsafe fn scan_dest<'a>(dest: LPCWSTR) -> DestArg<'a> {
         // SAFETY: by the caller's contract; never past the first NUL nor the 16-unit bound.
         match scan_step(i, unsafe { *dest.add(i) }) {
             ScanStep::Next => {}
-            // SAFETY: the `len` units before the NUL were just read, so they are readable;
-            // the caller keeps them alive for the call.
             ScanStep::End(len) => {
-                return DestArg::checked(unsafe { std::slice::from_raw_parts(dest, len) })
+                // SAFETY: the `len` units before the NUL were just read, so they are
+                // readable; the caller keeps them alive for the call.
+                let units = unsafe { std::slice::from_raw_parts(dest, len) };
+                return DestArg::checked(units);
             }
             ScanStep::Invalid => return DestArg::INVALID,
         }
@@ -489,6 +490,7 @@ unsafe extern "system" fn is_alive<const I: usize>(Resource: RESID) -> BOOL {
     alive::<I>(Resource)
 }
 
+// The signature is fixed by resapi.h (PBEGIN_RESOURCE_CONTROL and its siblings): 9-10 arguments.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "system" fn begin_resource_control(
     _: RESID,
@@ -504,6 +506,7 @@ unsafe extern "system" fn begin_resource_control(
     ErrorCode::ERROR_INVALID_FUNCTION.0
 }
 
+// The signature is fixed by resapi.h (PBEGIN_RESOURCE_CONTROL and its siblings): 9-10 arguments.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "system" fn begin_resource_type_control(
     _: LPCWSTR,
@@ -523,6 +526,7 @@ unsafe extern "system" fn cancel(_: RESID, _: DWORD) -> DWORD {
     ErrorCode::ERROR_INVALID_FUNCTION.0
 }
 
+// The signature is fixed by resapi.h (PBEGIN_RESOURCE_CONTROL and its siblings): 9-10 arguments.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "system" fn begin_resource_control_as_user(
     _: RESID,
@@ -539,6 +543,7 @@ unsafe extern "system" fn begin_resource_control_as_user(
     ErrorCode::ERROR_INVALID_FUNCTION.0
 }
 
+// The signature is fixed by resapi.h (PBEGIN_RESOURCE_CONTROL and its siblings): 9-10 arguments.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "system" fn begin_resource_type_control_as_user(
     _: LPCWSTR,

@@ -468,10 +468,10 @@ impl Registry {
     /// R20: the node comes up empty. Generations keep counting, so every RESID from before
     /// the reset stays stale (R2).
     pub fn reset<A: AtomicWord>(&mut self, words: &[A]) {
-        for slot in 0..self.slots.len() {
-            let mut w = Word(words[slot].load());
+        for (slot, word) in words.iter().enumerate().take(self.slots.len()) {
+            let mut w = Word(word.load());
             while w.state().is_some() {
-                match words[slot].cas(w.0, w.closed_next().0) {
+                match word.cas(w.0, w.closed_next().0) {
                     Ok(()) => {
                         self.free.push(slot);
                         break;
