@@ -17,14 +17,23 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 if [ "${1:-}" = --non-vacuity ]; then
     rm -rf artifacts/seeded
+    mkdir -p artifacts/seeded
     seeds="$(mktemp -d)"
     cp corpus/dll_table/* "$seeds"/
+    log=/tmp/offline-v2-fuzz-seeded.log
     if cargo fuzz run --sanitizer none --features seeded dll_table "$seeds" -- \
-        -max_total_time=120 -artifact_prefix=artifacts/seeded/ >/tmp/offline-v2-fuzz-seeded.log 2>&1; then
+        -max_total_time=120 -artifact_prefix=artifacts/seeded/ >"$log" 2>&1; then
         echo "non-vacuity FAILED: the fuzzer did not catch the seeded R1 bug" >&2
         exit 1
     fi
-    grep -m1 -A3 "panicked" /tmp/offline-v2-fuzz-seeded.log || true
+    # It must fail for the right reason: an oracle mismatch (a panic), with the input saved.
+    if ! grep -q "panicked at" "$log" || ! ls artifacts/seeded/crash-* >/dev/null 2>&1; then
+        tail -20 "$log" >&2
+        echo "non-vacuity FAILED: the seeded run stopped without an oracle mismatch" >&2
+        exit 1
+    fi
+    grep -m1 -A3 "panicked at" "$log"
+    grep -E "^#[0-9]+" "$log" | tail -1 || true
     echo "non-vacuity: the seeded R1 bug (Reserved ignored) was caught; input in fuzz/artifacts/seeded/"
     exit 0
 fi
