@@ -41,10 +41,13 @@ seconds="${1:-${OFFLINE_V2_FUZZ_SECONDS:-60}}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp corpus/dll_table/* "$work"/
-cargo fuzz run --sanitizer none dll_table "$work" -- \
-    -max_total_time="$seconds" -max_len=256 -print_final_stats=1 2>&1 |
-    tee "$work/log" | grep -E "^(Done|stat::number_of_executed_units)|panicked|ERROR" || true
+set +e
+# shellcheck disable=SC2086 # OFFLINE_V2_FUZZ_FEATURES (e.g. "seeded") is a word list
+cargo fuzz run --sanitizer none ${OFFLINE_V2_FUZZ_FEATURES:+--features $OFFLINE_V2_FUZZ_FEATURES} \
+    dll_table "$work" -- -max_total_time="$seconds" -max_len=256 -print_final_stats=1 2>&1 |
+    tee "$work/log" | grep -E "^(Done|stat::number_of_executed_units)|panicked|ERROR"
 status=${PIPESTATUS[0]}
+set -e
 if [ "$status" -ne 0 ]; then
     grep -A6 "panicked" "$work/log" || tail -30 "$work/log"
     echo "fuzz: failure; the input is in fuzz/artifacts/dll_table/" >&2
