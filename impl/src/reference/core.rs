@@ -151,6 +151,22 @@ pub fn online_v2<A: AtomicWord>(words: &[A], resid: usize) -> Hot {
     decide_and_apply(words, resid, OnlineDecision)
 }
 
+/// OnlineV2 whole: R8's R1-like checks (Reserved, a NULL buffer with a size) before R2, then
+/// [`online_v2`]. Panics with [`super::InjectedPanic`] when an armed panic fires.
+#[inline(always)]
+pub fn online_v2_call<A: AtomicWord>(
+    words: &[A],
+    resid: usize,
+    inbuf_null: bool,
+    inbuf_size: u32,
+    reserved: u32,
+) -> ErrorCode {
+    match rules::validate_online(inbuf_null, inbuf_size, reserved) {
+        Err(code) => code,
+        Ok(()) => super::raise(online_v2(words, resid)),
+    }
+}
+
 /// Terminate: the resource is Offline at once, pending work dropped without a callback
 /// (R19, D16), whatever its state. Unknown RESIDs are ignored (R2).
 pub fn terminate<A: AtomicWord>(words: &[A], resid: usize) {
@@ -388,6 +404,30 @@ impl Registry {
         }
     }
 
+    /// Applies `change` to the open word of workload `name` and reports the new word with
+    /// `notice`: ERROR_SUCCESS if it changed, ERROR_INVALID_STATE if `change` declined,
+    /// ERROR_RESOURCE_NOT_FOUND if the resource is not open here.
+    fn act_on_open<A: AtomicWord>(
+        &mut self,
+        words: &[A],
+        name: &str,
+        change: impl FnMut(Word) -> Option<Word>,
+        notice: impl FnOnce(Word) -> Notice,
+        emit: &mut impl FnMut(usize, Notice),
+    ) -> ErrorCode {
+        let Some(w) = self.find(name) else {
+            return ErrorCode::ERROR_RESOURCE_NOT_FOUND;
+        };
+        match self.update_open(words, w, change) {
+            None => ErrorCode::ERROR_RESOURCE_NOT_FOUND,
+            Some((_, None)) => ErrorCode::ERROR_INVALID_STATE,
+            Some((_, Some(next))) => {
+                emit(self.handle_of(w), notice(next));
+                ErrorCode::ERROR_SUCCESS
+            }
+        }
+    }
+
     /// Ends `name`'s pending work (R7: exactly one status callback per pending call).
     fn end_work<A: AtomicWord>(
         &mut self,
@@ -396,22 +436,13 @@ impl Registry {
         end: WorkEnd,
         emit: &mut impl FnMut(usize, Notice),
     ) -> ErrorCode {
-        let Some(w) = self.find(name) else {
-            return ErrorCode::ERROR_RESOURCE_NOT_FOUND;
-        };
-        let ended = self.update_open(words, w, |word| {
-            rules::end_work(word.state()?, end).map(|to| word.with_state(to))
-        });
-        match ended {
-            None => ErrorCode::ERROR_RESOURCE_NOT_FOUND,
-            Some((_, None)) => ErrorCode::ERROR_INVALID_STATE,
-            Some((_, Some(next))) => {
-                if let Some(state) = next.state() {
-                    emit(self.handle_of(w), Notice::Status(state));
-                }
-                ErrorCode::ERROR_SUCCESS
-            }
-        }
+        self.act_on_open(
+            words,
+            name,
+            |word| rules::end_work(word.state()?, end).map(|to| word.with_state(to)),
+            |next| Notice::Status(next.state().unwrap_or(ResourceState::Failed)),
+            emit,
+        )
     }
 
     /// R21: an Online resource fails inside; the DLL reports it Failed via SignalFailure.
@@ -421,22 +452,16 @@ impl Registry {
         name: &str,
         emit: &mut impl FnMut(usize, Notice),
     ) -> ErrorCode {
-        let Some(w) = self.find(name) else {
-            return ErrorCode::ERROR_RESOURCE_NOT_FOUND;
-        };
-        let failed = self.update_open(words, w, |word| {
-            (word.state() == Some(ResourceState::Online))
-                .then(|| word.with_state(ResourceState::Failed))
-        });
-        match failed {
-            None => ErrorCode::ERROR_RESOURCE_NOT_FOUND,
-            Some((_, None)) => ErrorCode::ERROR_INVALID_STATE,
-            Some((_, Some(_))) => {
-                let code = ErrorCode::ERROR_GEN_FAILURE.0;
-                emit(self.handle_of(w), Notice::EmbeddedFailure(code));
-                ErrorCode::ERROR_SUCCESS
-            }
-        }
+        self.act_on_open(
+            words,
+            name,
+            |word| {
+                (word.state() == Some(ResourceState::Online))
+                    .then(|| word.with_state(ResourceState::Failed))
+            },
+            |_| Notice::EmbeddedFailure(ErrorCode::ERROR_GEN_FAILURE.0),
+            emit,
+        )
     }
 
     fn configure<A: AtomicWord>(

@@ -237,10 +237,13 @@ impl Instance {
         inbuf_size: u32,
         reserved: u32,
     ) -> ErrorCode {
-        match rules::validate_online(inbuf_null, inbuf_size, reserved) {
-            Err(code) => code,
-            Ok(()) => raise(core::online_v2(cells(&mut self.words), resid)),
-        }
+        core::online_v2_call(
+            cells(&mut self.words),
+            resid,
+            inbuf_null,
+            inbuf_size,
+            reserved,
+        )
     }
 
     /// Applies an environment control (SPEC §7 events; D1, D2). Answers ERROR_SUCCESS when it

@@ -238,10 +238,7 @@ impl<S: Facade, C: Copy + Send, const N: usize> SharedInstance<S, C, N> {
         inbuf_size: u32,
         reserved: u32,
     ) -> ErrorCode {
-        match rules::validate_online(inbuf_null, inbuf_size, reserved) {
-            Err(code) => code,
-            Ok(()) => raise(core::online_v2(&self.words, resid)),
-        }
+        core::online_v2_call(&self.words, resid, inbuf_null, inbuf_size, reserved)
     }
 
     /// R8: after a panic inside an entry point on `resid`, the resource is Failed and
