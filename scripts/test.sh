@@ -19,16 +19,38 @@ step "build the reference cdylib the ABI tests load"
 cargo build -p offline-v2 --lib
 step "cargo test --workspace"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+# Tests that cannot do their work here print "SKIPPED: <reason>" and append one line
+# "<crate>::<test>: <reason>" to this file (README "Tests that skip"); they are counted as
+# skipped, not passed.
+export OFFLINE_V2_SKIP_LOG="$(mktemp)"
+trap 'rm -f "$log" "$OFFLINE_V2_SKIP_LOG"' EXIT
 cargo test --workspace 2>&1 | tee "$log"
+step "release-build tests: the 2^25 OpenV2/Close soak of the loaded cdylib (abi_soak)"
+cargo build --release -p offline-v2 --lib
+cargo test --release -p offline-v2 --test abi_soak 2>&1 | tee -a "$log"
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed;' "$log" | awk '{s += $1} END {print s + 0}')
+ignored=$(grep -Eo '[0-9]+ ignored;' "$log" | awk '{s += $1} END {print s + 0}')
+logged=$(wc -l < "$OFFLINE_V2_SKIP_LOG")
+passed=$((passed - logged))
+skipped=$((logged + ignored))
+if [ -s "$OFFLINE_V2_SKIP_LOG" ]; then
+    echo "skipped tests:"; sed 's/^/  /' "$OFFLINE_V2_SKIP_LOG"
+fi
 step "ABI tests under valgrind memcheck"
 if command -v valgrind >/dev/null 2>&1; then
     ./scripts/valgrind-abi.sh
 else
     echo "valgrind is not installed: skipped (apt-get install valgrind)"
 fi
+step "libFuzzer target of the DLL table (${OFFLINE_V2_FUZZ_SECONDS:-60} s) and its non-vacuity"
+fuzz_status=0
+./scripts/fuzz.sh || fuzz_status=$?
+case "$fuzz_status" in
+    0) ./scripts/fuzz.sh --non-vacuity ;;
+    3) echo "SKIPPED: cargo-fuzz could not be installed"; skipped=$((skipped + 1)) ;;
+    *) exit "$fuzz_status" ;;
+esac
 step "exports of the release cdylib, and no seeded bug in release builds"
 ./scripts/check-exports.sh
 ./scripts/check-no-seeded-bugs.sh
@@ -48,4 +70,4 @@ if [ "${OFFLINE_V2_REPORTS:-0}" = 1 ]; then
 fi
 echo
 echo "test.sh: all checks passed"
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed, $skipped skipped"

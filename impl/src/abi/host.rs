@@ -34,8 +34,17 @@ const FAILURE_TYPE_EMBEDDED: i32 = 1;
 /// reads past the buffer (A8).
 const RAW_DEST_PAD: usize = 16;
 
-/// Where one host's callbacks go.
-type Sink = Mutex<Vec<DllCallback>>;
+/// A host-side hook run inside every callback the DLL makes to one [`TableDll`], after the
+/// callback is recorded and with no host lock held: it may call any entry point of the DLL
+/// again, from this thread or another (R8 re-entrancy; tests, the fuzzer).
+pub type CallbackHook = Arc<dyn Fn(DllCallback) + Send + Sync>;
+
+/// Where one host's callbacks go: the queue drained by the core, and an optional hook.
+#[derive(Default)]
+struct Sink {
+    queue: Mutex<Vec<DllCallback>>,
+    hook: Mutex<Option<CallbackHook>>,
+}
 
 struct Registered {
     sink: Arc<Sink>,
@@ -60,47 +69,56 @@ fn route(handle: RESOURCE_HANDLE, make: impl FnOnce(ResourceId) -> Option<DllCal
     let Some(callback) = make(resource) else {
         return ErrorCode::ERROR_INVALID_PARAMETER.0;
     };
-    sink.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(callback);
+    lock(&sink.queue).push(callback);
+    // The hook runs with no host lock held (it may re-enter the DLL, R8).
+    let hook = lock(&sink.hook).clone();
+    if let Some(hook) = hook {
+        hook(callback);
+    }
     ErrorCode::ERROR_SUCCESS.0
+}
+
+/// Reads the `ResourceState` field of a status callback, the one body of both status entries
+/// (`SetResourceStatusEx` and the classic `SetResourceStatus`).
+///
+/// # Safety
+/// `status` is NULL or points to a status struct of type `T` valid for the call, and
+/// `field` projects a pointer to it onto its `ResourceState` field.
+unsafe fn host_status<T>(
+    handle: RESOURCE_HANDLE,
+    status: *mut T,
+    field: impl FnOnce(*mut T) -> *const i32,
+) -> DWORD {
+    catch_unwind(AssertUnwindSafe(|| {
+        if status.is_null() {
+            return ErrorCode::ERROR_INVALID_PARAMETER.0;
+        }
+        // SAFETY: non-NULL and valid for the call by the caller's contract; only the
+        // ResourceState field is read, unaligned-safe.
+        let value = unsafe { ptr::read_unaligned(field(status)) };
+        route(handle, |resource| {
+            ResourceState::from_cluster_value(value)
+                .map(|state| DllCallback::Status { resource, state })
+        })
+    }))
+    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
 }
 
 unsafe extern "system" fn host_set_status_ex(
     handle: RESOURCE_HANDLE,
     status: *mut ResourceStatusEx,
 ) -> DWORD {
-    catch_unwind(AssertUnwindSafe(|| {
-        if status.is_null() {
-            return ErrorCode::ERROR_INVALID_PARAMETER.0;
-        }
-        // SAFETY: SetResourceStatusEx contract: a non-NULL pointer to a RESOURCE_STATUS_EX
-        // valid for this call. Only ResourceState (the first field) is read, unaligned-safe.
-        let value = unsafe { ptr::read_unaligned(ptr::addr_of!((*status).ResourceState)) };
-        route(handle, |resource| {
-            ResourceState::from_cluster_value(value)
-                .map(|state| DllCallback::Status { resource, state })
-        })
-    }))
-    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+    // SAFETY: SetResourceStatusEx contract: NULL or a RESOURCE_STATUS_EX valid for this call;
+    // `addr_of!` projects without reading.
+    unsafe { host_status(handle, status, |s| ptr::addr_of!((*s).ResourceState)) }
 }
 
 unsafe extern "system" fn host_set_status(
     handle: RESOURCE_HANDLE,
     status: *mut ResourceStatus,
 ) -> DWORD {
-    catch_unwind(AssertUnwindSafe(|| {
-        if status.is_null() {
-            return ErrorCode::ERROR_INVALID_PARAMETER.0;
-        }
-        // SAFETY: classic SetResourceStatus contract: a RESOURCE_STATUS valid for the call.
-        let value = unsafe { ptr::read_unaligned(ptr::addr_of!((*status).ResourceState)) };
-        route(handle, |resource| {
-            ResourceState::from_cluster_value(value)
-                .map(|state| DllCallback::Status { resource, state })
-        })
-    }))
-    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+    // SAFETY: classic SetResourceStatus contract: NULL or a RESOURCE_STATUS valid for the call.
+    unsafe { host_status(handle, status, |s| ptr::addr_of!((*s).ResourceState)) }
 }
 
 unsafe extern "system" fn host_set_locked_mode(
@@ -430,7 +448,7 @@ impl TableDll {
             table_size: size,
             fns,
             entries,
-            sink: Arc::new(Mutex::new(Vec::new())),
+            sink: Arc::new(Sink::default()),
             keys: Mutex::new(Vec::new()),
         })
     }
@@ -723,7 +741,15 @@ impl TableDll {
 
     /// Drains the callbacks received so far, in arrival order.
     pub fn drain_callbacks(&self) -> Vec<DllCallback> {
-        std::mem::take(&mut *lock(&self.sink))
+        std::mem::take(&mut *lock(&self.sink.queue))
+    }
+
+    /// Installs (or removes, with `None`) a hook run inside every callback the DLL makes for
+    /// a resource this host opened, after the callback is recorded, with no host lock held:
+    /// it may call any entry point of the DLL again (R8). Hooks holding an `Arc` of this
+    /// `TableDll` should be removed before it is dropped (or hold a `Weak`).
+    pub fn set_callback_hook(&self, hook: Option<CallbackHook>) {
+        *lock(&self.sink.hook) = hook;
     }
 }
 
@@ -870,7 +896,7 @@ impl ResourceDll for TableDll {
     }
 
     fn take_callbacks(&mut self, out: &mut Vec<DllCallback>) {
-        out.append(&mut lock(&self.sink));
+        out.append(&mut lock(&self.sink.queue));
     }
 }
 
@@ -984,6 +1010,35 @@ impl<'a> TableCaller<'a> {
             // NUL-terminated (checked above) and the buffer NULL with size 0 (SPEC §1).
             Some(f) => unsafe { f(resid as RESID, dest_ptr, flags, ptr::null_mut(), 0, 0) },
             None => ErrorCode::ERROR_INVALID_FUNCTION.0,
+        }
+    }
+
+    /// `OpenV2(name, NULL, handle, 0)` → the RESID (0 for NULL); `name` must end with its NUL
+    /// (otherwise 0 without calling). `handle` is passed back in the DLL's callbacks: give a
+    /// value no host registered (A7) unless callbacks are wanted. 0 if the entry is NULL.
+    #[inline]
+    #[must_use]
+    pub fn open_v2(&self, name: &[u16], handle: usize) -> usize {
+        if name.last() != Some(&0) {
+            return 0;
+        }
+        match self.table.V4Functions.Open {
+            // SAFETY: a resapi.h OpenV2 entry of a live table; the name is NUL-terminated
+            // (checked above) and HKEY NULL is allowed (SPEC §1a); the handle is an integer.
+            Some(f) => unsafe {
+                f(name.as_ptr(), ptr::null_mut(), handle as RESOURCE_HANDLE, 0) as usize
+            },
+            None => 0,
+        }
+    }
+
+    /// `Close(resid)`, if the entry is there.
+    #[inline]
+    pub fn close(&self, resid: usize) {
+        if let Some(f) = self.table.V4Functions.Close {
+            // SAFETY: a resapi.h Close entry of a live table; RESIDs are opaque values the
+            // DLL validates (R2).
+            unsafe { f(resid as RESID) };
         }
     }
 
