@@ -7,15 +7,15 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use offline_v2::loader::{find_cdylib, LoadedDll};
 use offline_v2_model::bugs::Bug;
-use offline_v2_model::config::{ModelConfig, Setup};
+use offline_v2_model::config::{Faults, ModelConfig};
 use offline_v2_properties::budget;
 use offline_v2_properties::conformance::{
     fixtures, flag_sweep, reachable_coverage, regression, run_exhaustive, run_random,
-    scenario_of_setup, step_of_action, write_scenario, Coverage,
+    scenario_of_setup, steps_of_path, write_scenario, Coverage,
 };
 use offline_v2_properties::corpus::{load_all, scenario_files};
 use offline_v2_properties::impl_side::ImplSide;
-use offline_v2_properties::model_check::{self, CheckOptions, Strategy};
+use offline_v2_properties::model_check::{self, CheckOptions, Engine, Strategy};
 use offline_v2_properties::model_side::ModelSide;
 use offline_v2_properties::replay::{replay, ReplayReport, Side};
 use offline_v2_properties::scenario::Scenario;
@@ -50,7 +50,7 @@ enum Command {
     /// A counterexample is printed as a numbered trace and can be written as a replayable
     /// SPEC §7 scenario with --emit-scenario.
     ///
-    /// Example: offline-v2 check --nodes 3 --groups 2 --strategy dfs --symmetry --threads 2
+    /// Example: offline-v2 check --nodes 4 --groups 2 --resources 1 --calls 3 --faults 2 --symmetry --threads 2
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
     /// Replay SPEC §7 scenario files on the implementation and the model, step by step.
@@ -89,21 +89,31 @@ struct VerifyArgs {
 
 #[derive(Args, Clone)]
 struct ConfigArgs {
-    /// Nodes (2–4).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=4))]
+    /// Nodes (2–8).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=8))]
     nodes: u8,
-    /// Groups (1–3).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    /// Groups (1–8).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
     groups: u8,
-    /// Resources per group (1–3).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
+    /// Resources per group (1–7; at most 16 in all).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=7))]
     resources: u8,
-    /// Budget of client calls.
-    #[arg(long)]
-    calls: Option<u8>,
-    /// Budget of faults.
-    #[arg(long)]
-    faults: Option<u8>,
+    /// Budget of client calls: every call costs one, rejected ones too (OfflineResourceEx
+    /// with each of the 8 sets of {IGNORE, FORCE_WITH_TERMINATION, DO_NOT_UPDATE},
+    /// OnlineResourceEx, MoveGroupEx with each of the 8 sets of {IGNORE, RETURN_TO_SOURCE,
+    /// QUEUE_ENABLED} to every node and to null, CancelGroupOperation).
+    #[arg(long, default_value_t = 2)]
+    calls: u8,
+    /// Budget of faults: every fault and every heal costs one (lock/unlock, busy/unbusy,
+    /// crash/start, net_down/net_up, embedded_failure, inject_panic), each offered only when
+    /// it changes something. Outcomes of pending calls (complete, fail, time out) and
+    /// retries of queued moves are free.
+    #[arg(long, default_value_t = 1)]
+    faults: u8,
+    /// Which faults, comma-separated: lock, busy, crash, net, embedded, fail (failing pending
+    /// work, free), panic — or all, none.
+    #[arg(long, default_value = "lock,busy,crash,net,embedded,fail", value_parser = Faults::parse)]
+    fault_kinds: Faults,
     /// Check a deliberately broken variant of the model (non-vacuity), e.g. ReturnLegWithoutDnu.
     #[arg(long, value_parser = parse_bug)]
     bug: Option<Bug>,
@@ -121,33 +131,21 @@ fn parse_bug(text: &str) -> Result<Bug, String> {
 }
 
 impl ConfigArgs {
-    fn config(&self) -> ModelConfig {
-        let mut cfg = ModelConfig::default();
-        let default = ModelConfig::default();
-        let same_shape = default.setup.nodes.len() == usize::from(self.nodes)
-            && default.setup.groups.len() == usize::from(self.groups)
-            && default
-                .setup
-                .groups
-                .iter()
-                .all(|g| g.resources.len() == usize::from(self.resources));
-        if !same_shape {
-            cfg.setup = Setup::uniform(
-                usize::from(self.nodes),
-                usize::from(self.groups),
-                usize::from(self.resources),
-            );
-        }
-        if let Some(c) = self.calls {
-            cfg.bounds.calls = c;
-        }
-        if let Some(f) = self.faults {
-            cfg.bounds.faults = f;
-        }
+    /// The configuration of issue 11's budgets (`ModelConfig::table`).
+    fn config(&self) -> Result<ModelConfig, String> {
+        let mut cfg = ModelConfig::table(
+            usize::from(self.nodes),
+            usize::from(self.groups),
+            usize::from(self.resources),
+            self.calls,
+            self.faults,
+        );
+        cfg.bounds.faults_enabled = self.fault_kinds.clone();
         if let Some(bug) = self.bug {
             cfg = cfg.with_bug(bug);
         }
-        cfg
+        cfg.setup.validate()?;
+        Ok(cfg)
     }
 }
 
@@ -155,13 +153,16 @@ impl ConfigArgs {
 struct CheckArgs {
     #[command(flatten)]
     config: ConfigArgs,
-    /// Checker threads (BFS counterexamples are shortest only with 1).
+    /// Checker threads.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Search order.
-    #[arg(long, value_enum, default_value_t = Strategy::Bfs)]
+    /// Which checker: the model's native parallel checker, or stateright's.
+    #[arg(long, value_enum, default_value_t = Engine::Native)]
+    engine: Engine,
+    /// Search order (bfs: stateright only).
+    #[arg(long, value_enum, default_value_t = Strategy::Dfs)]
     strategy: Strategy,
-    /// Symmetry reduction over interchangeable nodes and groups (needs --strategy dfs).
+    /// Symmetry reduction over interchangeable nodes and groups (DFS only).
     #[arg(long)]
     symmetry: bool,
     /// Stop after this many seconds (the result is then marked incomplete).
@@ -235,7 +236,7 @@ fn replay_one(scenario: &Scenario, dll: &LoadedDll, which: Sides) -> Result<Repl
         .instances(scenario.nodes.len())
         .map_err(|e| e.to_string())?;
     let mut imp = ImplSide::new(scenario, dlls).map_err(|e| e.to_string())?;
-    let mut model = ModelSide::new(scenario);
+    let mut model = ModelSide::new(scenario)?;
     Ok(match which {
         Sides::Both => replay(scenario, &mut [&mut imp as &mut dyn Side, &mut model]),
         Sides::Impl => replay(scenario, &mut [&mut imp as &mut dyn Side]),
@@ -320,8 +321,7 @@ fn cmd_replay(args: &ReplayArgs) -> ExitCode {
 }
 
 fn print_trace(setup: &Scenario, path: &[offline_v2_model::actions::Action]) {
-    for (i, a) in path.iter().enumerate() {
-        let step = step_of_action(setup, a);
+    for (i, step) in steps_of_path(setup, path).into_iter().enumerate() {
         let text = scenario_json::to_json(&Scenario {
             steps: vec![step],
             ..setup.clone()
@@ -336,11 +336,22 @@ fn cmd_check(args: &CheckArgs) -> ExitCode {
         eprintln!("error: --symmetry needs --strategy dfs (stateright applies symmetry reduction only to DFS)");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    let cfg = args.config.config();
+    if args.strategy == Strategy::Bfs && args.engine == Engine::Native {
+        eprintln!("error: --strategy bfs needs --engine stateright (the native checker is depth-first)");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let cfg = match args.config.config() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
     let setup = scenario_of_setup(&cfg.setup, "counterexample");
     let result = model_check::run(&CheckOptions {
         config: cfg.clone(),
         threads: args.threads,
+        engine: args.engine,
         strategy: args.strategy,
         symmetry: args.symmetry,
         timeout: args.timeout.map(Duration::from_secs),
@@ -354,57 +365,11 @@ fn cmd_check(args: &CheckArgs) -> ExitCode {
         );
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
-        println!("configuration: {}", model_check::describe(&cfg));
-        println!(
-            "states={}, unique={}, depth={}, sec={:.2}{}",
-            result.states,
-            result.unique,
-            result.depth,
-            result.seconds,
-            if result.complete {
-                ""
-            } else {
-                " (incomplete: timeout)"
-            }
-        );
-        for p in &result.properties {
-            let verdict = if p.holds { "holds" } else { "FAILS" };
-            println!("  {verdict:5}  {:10} {}", p.expectation, p.name);
-            if !p.holds {
-                if let Some(path) = &p.path {
-                    println!("    counterexample ({} steps):", path.len());
-                    print_trace(&setup, path);
-                } else {
-                    println!("    no example found (a `sometimes` property must be reachable)");
-                }
-            }
-        }
+        print_check(&cfg, args, &result, &setup);
     }
     if let Some(file) = &args.emit_scenario {
-        let counterexample = result
-            .properties
-            .iter()
-            .find(|p| !p.holds && p.path.is_some());
-        match counterexample {
-            Some(p) => {
-                let steps: Vec<_> = p
-                    .path
-                    .iter()
-                    .flatten()
-                    .map(|a| step_of_action(&setup, a))
-                    .collect();
-                let scenario = regression(&setup, &format!("counterexample of {}", p.name), &steps);
-                if let Err(e) = std::fs::write(file, scenario_json::to_text(&scenario)) {
-                    eprintln!("error: cannot write {}: {e}", file.display());
-                    return ExitCode::from(EXIT_BAD_INPUT);
-                }
-                eprintln!(
-                    "counterexample of {:?} written to {}",
-                    p.name,
-                    file.display()
-                );
-            }
-            None => eprintln!("no counterexample: nothing written to {}", file.display()),
+        if let Err(code) = emit_counterexample(&result, &setup, file) {
+            return code;
         }
     }
     if result.passed() {
@@ -414,9 +379,86 @@ fn cmd_check(args: &CheckArgs) -> ExitCode {
     }
 }
 
+fn print_check(
+    cfg: &ModelConfig,
+    args: &CheckArgs,
+    result: &model_check::CheckResult,
+    setup: &Scenario,
+) {
+    println!("configuration: {}", model_check::describe(cfg));
+    println!(
+        "checker: {:?} {:?}, {} thread(s), symmetry {}",
+        args.engine,
+        args.strategy,
+        result.threads,
+        if args.symmetry { "on" } else { "off" }
+    );
+    let peak = result
+        .peak_rss_kib
+        .map_or_else(|| "?".to_owned(), |k| format!("{:.1} MB", k as f64 / 1024.0));
+    println!(
+        "states={}, unique={}, depth={}, sec={:.2}, peak RSS={peak}, unique/s={:.0}{}",
+        result.states,
+        result.unique,
+        result.depth,
+        result.seconds,
+        result.rate(),
+        if result.complete {
+            ""
+        } else {
+            " (incomplete: timeout)"
+        }
+    );
+    for p in &result.properties {
+        let verdict = if p.holds { "holds" } else { "FAILS" };
+        println!("  {verdict:5}  {:10} {}", p.expectation, p.name);
+        if !p.holds {
+            if let Some(path) = &p.path {
+                println!("    counterexample ({} steps):", path.len());
+                print_trace(setup, path);
+            } else {
+                println!("    no example found (a `sometimes` property must be reachable)");
+            }
+        }
+    }
+}
+
+fn emit_counterexample(
+    result: &model_check::CheckResult,
+    setup: &Scenario,
+    file: &Path,
+) -> Result<(), ExitCode> {
+    let counterexample = result
+        .properties
+        .iter()
+        .find(|p| !p.holds && p.path.is_some());
+    let Some(p) = counterexample else {
+        eprintln!("no counterexample: nothing written to {}", file.display());
+        return Ok(());
+    };
+    let steps = steps_of_path(setup, p.path.as_deref().unwrap_or_default());
+    let scenario = regression(setup, &format!("counterexample of {}", p.name), &steps);
+    if let Err(e) = std::fs::write(file, scenario_json::to_text(&scenario)) {
+        eprintln!("error: cannot write {}: {e}", file.display());
+        return Err(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    eprintln!(
+        "counterexample of {:?} written to {}",
+        p.name,
+        file.display()
+    );
+    Ok(())
+}
+
 fn cmd_explore(args: &ExploreArgs) -> ExitCode {
     use stateright::Model;
-    let cfg = args.config.config();
+    let cfg = match args.config.config() {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
     let address = ("127.0.0.1", args.port);
     println!(
         "Explorer of {} on http://127.0.0.1:{} (Ctrl-C to stop)",
@@ -503,7 +545,8 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
     let check = model_check::run(&CheckOptions {
         config: cfg.clone(),
         threads: 1,
-        strategy: Strategy::Bfs,
+        engine: Engine::Native,
+        strategy: Strategy::Dfs,
         symmetry: false,
         timeout: None,
         progress: false,
@@ -523,7 +566,7 @@ fn cmd_verify(args: &VerifyArgs) -> ExitCode {
         ),
     );
     rows.push(Row {
-        what: "model check (BFS, default config)",
+        what: "model check (default config)",
         amount: format!(
             "{} unique states, depth {}, {} properties",
             check.unique,
