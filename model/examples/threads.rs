@@ -26,9 +26,9 @@ fn config(which: &str) -> ModelConfig {
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "default".into());
     let how = std::env::args().nth(2).unwrap_or_else(|| "sym".into());
-    let threads: Vec<usize> = std::env::args()
-        .nth(3)
-        .map_or(vec![1, 2], |t| t.split(',').filter_map(|x| x.parse().ok()).collect());
+    let threads: Vec<usize> = std::env::args().nth(3).map_or(vec![1, 2], |t| {
+        t.split(',').filter_map(|x| x.parse().ok()).collect()
+    });
     let mut cfg = config(&which);
     if std::env::var("NOWIT").is_ok() {
         cfg.witnesses = false;
@@ -43,7 +43,12 @@ fn main() {
                     timeout: None,
                 },
             );
-            let failed: Vec<&str> = o.verdicts.iter().filter(|v| !v.holds()).map(|v| v.name).collect();
+            let failed: Vec<&str> = o
+                .verdicts
+                .iter()
+                .filter(|v| !v.holds())
+                .map(|v| v.name)
+                .collect();
             println!(
                 "{which} {how} threads={threads}: states={}, unique={}, depth={}, sec={:.2}, failed={failed:?}",
                 o.states, o.unique, o.depth, o.seconds
@@ -63,7 +68,8 @@ fn main() {
             .properties()
             .iter()
             .filter(|p| {
-                c.discovery(p.name).is_some() != (p.expectation == stateright::Expectation::Sometimes)
+                c.discovery(p.name).is_some()
+                    != (p.expectation == stateright::Expectation::Sometimes)
             })
             .map(|p| p.name)
             .collect();

@@ -69,7 +69,10 @@ impl<S: Sink> Cx<'_, S> {
         let f = if ignore { oflags::IGNORE } else { 0 } | if dnu { oflags::DNU } else { 0 };
         let res = self.local(g, r);
         match self.host_offline(r, f, None) {
-            ERROR_IO_PENDING => self.s.set_job(g, Job::UserOffline { res, ignore }),
+            // The client's IGNORE cannot matter any more: the only thing that aborts a user
+            // offline is a crash of its owner, after which every resource is Offline and the
+            // recovery never calls OfflineV2 (one situation, one state).
+            ERROR_IO_PENDING => self.s.set_job(g, Job::UserOffline { res, ignore: false }),
             code => self.complete(g, code), // SUCCESS, or the error that ends it (R23)
         }
     }
@@ -134,9 +137,9 @@ impl<S: Sink> Cx<'_, S> {
             return self.returned(ERROR_CLUSTER_NODE_DOWN, None); // R13.6
         };
         let ignore = flags & mf::IGNORE != 0;
-        let locked = self
-            .members(g)
-            .any(|r| self.s.host_locked(r) && !matches!(self.s.host(r), RState::Offline | RState::Failed));
+        let locked = self.members(g).any(|r| {
+            self.s.host_locked(r) && !matches!(self.s.host(r), RState::Offline | RState::Failed)
+        });
         if locked && !ignore {
             return self.returned(ERROR_CLUSTER_RESOURCE_LOCKED_STATUS, None); // R13.7
         }
@@ -164,7 +167,12 @@ impl<S: Sink> Cx<'_, S> {
         let Some(g) = self.group(group) else {
             return self.returned(ERROR_GROUP_NOT_FOUND, None);
         };
-        let Some(m) = self.s.job(g).as_move().filter(|m| m.phase == MovePhase::Queued) else {
+        let Some(m) = self
+            .s
+            .job(g)
+            .as_move()
+            .filter(|m| m.phase == MovePhase::Queued)
+        else {
             return self.returned(ERROR_INVALID_STATE, None);
         };
         self.returned(ERROR_SUCCESS, None);

@@ -484,6 +484,9 @@ impl ModelConfig {
             base: [0; MAX_GROUPS],
             class: [0; MAX_GROUPS],
             node_sym: self.node_symmetry(),
+            group: [0; MAX_RESOURCES],
+            sync_offline: 0,
+            sync_online: 0,
         };
         let key = |g: &GroupSetup| -> Vec<(WorkMode, WorkMode)> {
             g.resources.iter().map(|r| (r.offline, r.online)).collect()
@@ -492,10 +495,25 @@ impl ModelConfig {
         for (g, gs) in su.groups.iter().take(MAX_GROUPS).enumerate() {
             shape.len[g] = small(gs.resources.len());
             shape.base[g] = small(base);
+            for (i, r) in gs.resources.iter().enumerate() {
+                let x = (base + i) % MAX_RESOURCES;
+                shape.group[x] = small(g);
+                let bit = 1u16 << x;
+                if r.offline == WorkMode::Sync {
+                    shape.sync_offline |= bit;
+                }
+                if r.online == WorkMode::Sync {
+                    shape.sync_online |= bit;
+                }
+            }
             base += gs.resources.len();
             // Groups are interchangeable when their resources' work modes agree position by
             // position (M16); persistent state is state, not shape.
-            let first = su.groups.iter().position(|o| key(o) == key(gs)).unwrap_or(g);
+            let first = su
+                .groups
+                .iter()
+                .position(|o| key(o) == key(gs))
+                .unwrap_or(g);
             shape.class[g] = small(first);
         }
         shape

@@ -22,10 +22,17 @@ fn invalid(call: &RawCall) -> bool {
 
 impl<S: Sink> Cx<'_, S> {
     fn mode(&self, r: usize, online: bool) -> WorkMode {
-        self.cfg
-            .setup
-            .resource_at(r)
-            .map_or(WorkMode::Pending, |x| if online { x.online } else { x.offline })
+        let sh = self.s.shape();
+        let sync = if online {
+            sh.sync_online
+        } else {
+            sh.sync_offline
+        };
+        if sync & (1 << (r % 16)) != 0 {
+            WorkMode::Sync
+        } else {
+            WorkMode::Pending
+        }
     }
 
     /// R8: an injected panic armed on this instance fires on the first call past R1 and R2:

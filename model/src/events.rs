@@ -112,7 +112,12 @@ impl<S: Sink> Cx<'_, S> {
         let Some(g) = self.group(Some(g)) else {
             return;
         };
-        let Some(m) = self.s.job(g).as_move().filter(|m| m.phase == MovePhase::Queued) else {
+        let Some(m) = self
+            .s
+            .job(g)
+            .as_move()
+            .filter(|m| m.phase == MovePhase::Queued)
+        else {
             return;
         };
         if self.bug(Bug::RetryNeverFires) {
@@ -243,6 +248,9 @@ impl<S: Sink> Cx<'_, S> {
             if rec.dnu_left {
                 self.witness(witness::DNU_THEN_FAILOVER);
             }
+            // Failed over, every resource is Offline: the pass only brings resources online,
+            // so the aborted operation's IGNORE cannot matter (one situation, one state).
+            recover.ignore = false;
         }
         self.s.set_job(g, Job::Recover(recover));
         true

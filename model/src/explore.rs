@@ -380,7 +380,7 @@ const SHARDS: usize = 64;
 
 impl Table {
     fn insert(&mut self, fp: u64) -> bool {
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
+        if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
         let mask = self.slots.len() - 1;

@@ -59,7 +59,14 @@ impl<S: Sink> Cx<'_, S> {
         if rc.awaiting {
             // The awaited call ended without a callback reaching us (e.g. its work vanished):
             // the pass starts now.
-            self.s.set_job(g, Job::Recover(Recover { awaiting: false, cursor: 0, ..rc }));
+            self.s.set_job(
+                g,
+                Job::Recover(Recover {
+                    awaiting: false,
+                    cursor: 0,
+                    ..rc
+                }),
+            );
             return Flow::Go;
         }
         match self.settle(g, rc.cursor, rc.ignore) {
@@ -77,7 +84,13 @@ impl<S: Sink> Cx<'_, S> {
     fn first_leg(&mut self, g: usize, m: Move) -> Flow {
         let Some(r) = self.members(g).find(|&r| self.s.host(r) != RState::Offline) else {
             self.transfer(g, Some(m.src), m.dst); // D10
-            self.set_move(g, Move { phase: MovePhase::DestOnline, ..m });
+            self.set_move(
+                g,
+                Move {
+                    phase: MovePhase::DestOnline,
+                    ..m
+                },
+            );
             return Flow::Go;
         };
         let mut flags = oflags::DNU;
@@ -101,7 +114,13 @@ impl<S: Sink> Cx<'_, S> {
             ERROR_SUCCESS => Flow::Go,
             ERROR_IO_PENDING => Flow::Stop,
             ERROR_RETRY if m.queue => {
-                self.set_move(g, Move { phase: MovePhase::Queued, ..m }); // R16, D12
+                self.set_move(
+                    g,
+                    Move {
+                        phase: MovePhase::Queued,
+                        ..m
+                    },
+                ); // R16, D12
                 Flow::Stop
             }
             c => {
@@ -270,7 +289,13 @@ impl<S: Sink> Cx<'_, S> {
             MovePhase::DestOnline if status != RState::Online => self.online_failed(g, m, code),
             // R17, D13: a return leg and a settle pass go on whatever happened.
             MovePhase::ReturnLeg | MovePhase::Rollback | MovePhase::SettleOnSource => {
-                self.set_move(g, Move { cursor: here + 1, ..m });
+                self.set_move(
+                    g,
+                    Move {
+                        cursor: here + 1,
+                        ..m
+                    },
+                );
             }
             _ => {}
         }

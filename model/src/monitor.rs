@@ -21,7 +21,7 @@
 use crate::action::{Action, Dest};
 use crate::calls::null_destination;
 use crate::config::{move_flags as mf, offline_flags as of};
-use crate::state::{mark, witness, State, MAX_GROUPS};
+use crate::state::{mark, witness, State};
 use crate::vocab::{codes::*, oflags, Entry, Observation, Persist, Sink};
 
 /// The client inputs of the move whose legs R12 judges.
@@ -37,7 +37,7 @@ struct MoveCtx {
 /// The checks' state during one step: a few bits, no allocation.
 pub(crate) struct Monitor<'a, S: Sink> {
     inner: &'a mut S,
-    pre: State,
+    pre: &'a State,
     action: Action,
     returned: Option<u32>,
     /// Groups with an operation in flight, as the observations tell.
@@ -64,19 +64,13 @@ fn accepted(code: Option<u32>) -> bool {
 }
 
 impl<'a, S: Sink> Monitor<'a, S> {
-    pub(crate) fn new(pre: &State, action: &Action, inner: &'a mut S) -> Self {
-        let mut open = 0;
-        for g in 0..usize::from(pre.shape().groups).min(MAX_GROUPS) {
-            if pre.has_op(g) {
-                open |= 1 << g;
-            }
-        }
+    pub(crate) fn new(pre: &'a State, action: &Action, inner: &'a mut S) -> Self {
         Self {
             inner,
-            pre: *pre,
+            pre,
             action: *action,
             returned: None,
-            open,
+            open: pre.op_mask(),
             called: 0,
             written: 0,
             unreachable: 0,
@@ -105,7 +99,7 @@ impl<'a, S: Sink> Monitor<'a, S> {
         let src = u8::try_from(self.pre.owner(g)).ok()?;
         let dst = match dest {
             Dest::Node(d) => d,
-            Dest::Null => null_destination(&self.pre, self.pre.owner(g))?,
+            Dest::Null => null_destination(self.pre, self.pre.owner(g))?,
             Dest::Unknown => return None,
         };
         Some(MoveCtx {
@@ -154,7 +148,9 @@ impl<'a, S: Sink> Monitor<'a, S> {
         }
         let Some(d) = dest else {
             // R14: bringing a resource to persistent Offline outside a user offline.
-            let ignore = self.move_ctx(g).map_or(self.pre.job(g).ignore(), |m| m.ignore);
+            let ignore = self
+                .move_ctx(g)
+                .map_or(self.pre.job(g).ignore(), |m| m.ignore);
             return Some((oflags::DNU | ign(ignore), None));
         };
         let m = self.move_ctx(g)?;
@@ -234,17 +230,16 @@ impl<'a, S: Sink> Monitor<'a, S> {
     /// The checks that need the state after the step; returns (violations, witness).
     pub(crate) fn finish(self, post: &State) -> (u16, u16) {
         let mut v = self.violations;
-        let client_call = self.action.is_call() && !matches!(self.action, Action::RawOfflineV2 { .. });
+        let client_call =
+            self.action.is_call() && !matches!(self.action, Action::RawOfflineV2 { .. });
         if client_call && !accepted(self.returned) {
             // R13: no change at all, nothing emitted but the answer.
-            if post.situation() != self.pre.situation() || self.observations != 1 {
+            if !post.same_situation(self.pre) || self.observations != 1 {
                 v |= mark::R13;
             }
         }
-        for r in 0..self.pre.shape().resources() {
-            if post.persistent(r) != self.pre.persistent(r) && self.written & bit(r) == 0 {
-                v |= mark::R11; // changed without a permitted, listed write
-            }
+        if (post.persistent_mask() ^ self.pre.persistent_mask()) & !self.written != 0 {
+            v |= mark::R11; // changed without a permitted, listed write
         }
         let must_write = match self.action {
             Action::OnlineResource { resource: Some(r) } => Some(r),
@@ -260,10 +255,8 @@ impl<'a, S: Sink> Monitor<'a, S> {
                 v |= mark::R11; // R11: an accepted call writes durably
             }
         }
-        for g in 0..usize::from(post.shape().groups) {
-            if post.has_op(g) != (self.open & (1 << g) != 0) {
-                v |= mark::R14; // dropped without completion, or in flight without acceptance
-            }
+        if post.op_mask() != self.open {
+            v |= mark::R14; // dropped without completion, or in flight without acceptance
         }
         let mut w = self.witness;
         if matches!(self.action, Action::Retry(_)) && self.offline_calls > 0 {

@@ -88,11 +88,13 @@ pub fn fair_action(s: &State) -> Option<Action> {
     let sh = s.shape();
     let nr = sh.resources();
     let owner_up = |r: usize| s.is_up(s.owner(sh.group_of(r)));
-    let pending = (0..nr).filter(|&r| owner_up(r)).find_map(|r| match s.dll(r) {
-        RState::OfflinePending => Some(Action::CompleteOffline(r)),
-        RState::OnlinePending => Some(Action::CompleteOnline(r)),
-        _ => None,
-    });
+    let pending = (0..nr)
+        .filter(|&r| owner_up(r))
+        .find_map(|r| match s.dll(r) {
+            RState::OfflinePending => Some(Action::CompleteOffline(r)),
+            RState::OnlinePending => Some(Action::CompleteOnline(r)),
+            _ => None,
+        });
     let nodes = sh.nodes;
     let link = (0..nodes)
         .flat_map(|a| (a + 1..nodes).map(move |b| (a, b)))
@@ -102,9 +104,18 @@ pub fn fair_action(s: &State) -> Option<Action> {
         .or_else(|| (0..nr).find(|&r| s.busy(r)).map(Action::Unbusy))
         .or_else(|| (0..nr).find(|&r| s.locked(r)).map(Action::Unlock))
         .or_else(|| link.map(|(a, b)| Action::NetUp(a, b)))
-        .or_else(|| (0..nodes).find(|&n| !s.is_up(usize::from(n))).map(Action::StartNode))
+        .or_else(|| {
+            (0..nodes)
+                .find(|&n| !s.is_up(usize::from(n)))
+                .map(Action::StartNode)
+        })
         .or_else(|| groups.clone().find(|&g| s.queued(g)).map(Action::Retry))
-        .or_else(|| groups.clone().find(|&g| s.outstanding(g).is_some()).map(Action::Timeout))
+        .or_else(|| {
+            groups
+                .clone()
+                .find(|&g| s.outstanding(g).is_some())
+                .map(Action::Timeout)
+        })
 }
 
 /// No operation in flight, and no group held while a node is Up.

@@ -56,6 +56,12 @@ pub struct Shape {
     pub class: [u8; MAX_GROUPS],
     /// Which node renamings are symmetries.
     pub node_sym: NodeSym,
+    /// The group of each resource.
+    pub group: [u8; MAX_RESOURCES],
+    /// Resources whose OfflineV2 work is synchronous (R7), a bit each.
+    pub sync_offline: u16,
+    /// Resources whose OnlineV2 work is synchronous.
+    pub sync_online: u16,
 }
 
 impl Shape {
@@ -72,10 +78,7 @@ impl Shape {
     /// The group of global resource `r`.
     #[must_use]
     pub fn group_of(&self, r: usize) -> usize {
-        (0..usize::from(self.groups))
-            .rev()
-            .find(|&g| usize::from(self.base[g]) <= r)
-            .unwrap_or(0)
+        usize::from(self.group[r % MAX_RESOURCES])
     }
 
     /// Global index of resource `i` of group `g`.
@@ -228,15 +231,18 @@ fn encode(job: Job) -> u32 {
         Job::UserOnline { res } => put(2, res, false),
         Job::Restart { res } => put(3, res, false),
         Job::Move(m) => {
-            let (kind, cursor, rts, queue, result) = match m.phase {
-                MovePhase::FirstLeg => (4, 0, m.rts, m.queue, codes::ERROR_SUCCESS),
-                MovePhase::Queued => (5, 0, m.rts, true, codes::ERROR_SUCCESS),
-                MovePhase::DestOnline => (6, 0, m.rts, false, m.result),
-                MovePhase::ReturnLeg => (7, m.cursor, true, false, m.result),
-                MovePhase::Rollback => (8, m.cursor, false, false, m.result),
-                MovePhase::SettleOnSource => (9, m.cursor, false, false, m.result),
+            // The client's IGNORE matters only where an OfflineV2 may still follow: on D a
+            // persistent-Offline resource stays Offline and the rest only go online, so after
+            // the first leg only a return leg (RTS) or a rollback on S offlines anything.
+            let (kind, cursor, rts, queue, result, ignore) = match m.phase {
+                MovePhase::FirstLeg => (4, 0, m.rts, m.queue, codes::ERROR_SUCCESS, m.ignore),
+                MovePhase::Queued => (5, 0, m.rts, true, codes::ERROR_SUCCESS, m.ignore),
+                MovePhase::DestOnline => (6, 0, m.rts, false, m.result, m.ignore && m.rts),
+                MovePhase::ReturnLeg => (7, m.cursor, true, false, m.result, m.ignore),
+                MovePhase::Rollback => (8, m.cursor, false, false, m.result, m.ignore),
+                MovePhase::SettleOnSource => (9, m.cursor, false, false, m.result, false),
             };
-            put(kind, cursor, m.ignore)
+            put(kind, cursor, ignore)
                 | (u32::from(rts) << RTS)
                 | (u32::from(queue) << QUEUE)
                 | (u32::from(m.src & 7) << SRC)
@@ -252,7 +258,12 @@ fn decode(w: u32) -> Job {
     let cursor = narrow(field(w, CURSOR, 3));
     let ignore = field(w, IGNORE, 1) == 1;
     let phase = match field(w, KIND, 4) {
-        1 => return Job::UserOffline { res: cursor, ignore },
+        1 => {
+            return Job::UserOffline {
+                res: cursor,
+                ignore,
+            }
+        }
         2 => return Job::UserOnline { res: cursor },
         3 => return Job::Restart { res: cursor },
         4 => MovePhase::FirstLeg,
@@ -344,7 +355,22 @@ pub struct State {
     pub faults_left: u8,
     violations: u16,
     witness: u16,
-    shape: Shape,
+    shape: &'static Shape,
+}
+
+/// One `&'static` copy per distinct shape, so that a state carries a pointer, not the shape
+/// (a process holds a handful of configurations; each shape is leaked once, never again).
+fn intern(shape: Shape) -> &'static Shape {
+    static SHAPES: std::sync::Mutex<Vec<&'static Shape>> = std::sync::Mutex::new(Vec::new());
+    let mut known = SHAPES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(s) = known.iter().find(|s| ***s == shape) {
+        return s;
+    }
+    let s: &'static Shape = Box::leak(Box::new(shape));
+    known.push(s);
+    s
 }
 
 /// A 64-bit hash of the declared part of a state, never 0 (the checker's fingerprint, M17):
@@ -355,14 +381,21 @@ pub fn fingerprint(s: &State) -> u64 {
     let mut h: u64 = 0x243F_6A88_85A3_08D3;
     let mut mix = |w: u64| h = (h ^ w).wrapping_mul(K).rotate_left(29);
     let nr = s.shape.resources();
-    for pair in s.res[..nr].chunks(4) {
-        mix(pair.iter().fold(0u64, |acc, &x| acc << 16 | u64::from(x)));
+    // Undeclared entries are zero, so whole words may be read past the declared part.
+    for i in (0..nr).step_by(4) {
+        let r = &s.res[i..i + 4];
+        mix(u64::from(r[0])
+            | u64::from(r[1]) << 16
+            | u64::from(r[2]) << 32
+            | u64::from(r[3]) << 48);
     }
-    for chunk in s.armed[..nr].chunks(8) {
-        mix(chunk.iter().fold(0u64, |acc, &x| acc << 8 | u64::from(x)));
+    for i in (0..nr).step_by(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s.armed[i..i + 8]);
+        mix(u64::from_le_bytes(w));
     }
-    for pair in s.groups[..usize::from(s.shape.groups)].chunks(2) {
-        mix(pair.iter().fold(0u64, |acc, &x| acc << 32 | u64::from(x)));
+    for i in (0..usize::from(s.shape.groups)).step_by(2) {
+        mix(u64::from(s.groups[i]) | u64::from(s.groups[i + 1]) << 32);
     }
     mix(u64::from(s.links_down)
         | u64::from(s.up) << 32
@@ -419,14 +452,14 @@ impl State {
             faults_left: 0,
             violations: 0,
             witness: 0,
-            shape,
+            shape: intern(shape),
         }
     }
 
     /// The configuration's shape.
     #[must_use]
-    pub fn shape(&self) -> &Shape {
-        &self.shape
+    pub fn shape(&self) -> &'static Shape {
+        self.shape
     }
 
     /// Node `n` is Up.
@@ -637,6 +670,32 @@ impl State {
             .count()
     }
 
+    /// Persistent Offline, a bit per resource (what R11 compares).
+    #[must_use]
+    pub fn persistent_mask(&self) -> u32 {
+        (0..self.shape.resources())
+            .filter(|&r| self.res[r] & PERSIST_OFFLINE != 0)
+            .fold(0, |m, r| m | 1 << r)
+    }
+
+    /// Groups with an operation in flight, a bit per group (what R14 compares).
+    #[must_use]
+    pub fn op_mask(&self) -> u16 {
+        (0..usize::from(self.shape.groups))
+            .filter(|&g| self.has_op(g))
+            .fold(0, |m, g| m | 1 << g)
+    }
+
+    /// Same situation: equal but for budgets, marks and witness (what R13 compares).
+    #[must_use]
+    pub fn same_situation(&self, other: &Self) -> bool {
+        self.res == other.res
+            && self.armed == other.armed
+            && self.groups == other.groups
+            && self.links_down == other.links_down
+            && self.up == other.up
+    }
+
     /// The sticky violation marks ([`mark`]).
     #[must_use]
     pub fn violations(&self) -> u16 {
@@ -672,7 +731,10 @@ impl State {
     /// Swaps groups `a` and `b` with their resources (same shape; symmetry only).
     pub(crate) fn swap_groups(&mut self, a: usize, b: usize) {
         self.groups.swap(a, b);
-        let (ba, bb) = (usize::from(self.shape.base[a]), usize::from(self.shape.base[b]));
+        let (ba, bb) = (
+            usize::from(self.shape.base[a]),
+            usize::from(self.shape.base[b]),
+        );
         for i in 0..usize::from(self.shape.len[a]) {
             self.res.swap(ba + i, bb + i);
             self.armed.swap(ba + i, bb + i);
@@ -740,7 +802,7 @@ impl State {
 impl fmt::Debug for State {
     /// A compact, readable form (indices for names): nodes, links, groups, resources.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sh = &self.shape;
+        let sh = self.shape;
         write!(f, "nodes up:")?;
         for n in 0..usize::from(sh.nodes) {
             if self.is_up(n) {
@@ -796,7 +858,10 @@ mod tests {
         };
         for job in [
             Job::Idle,
-            Job::UserOffline { res: 6, ignore: true },
+            Job::UserOffline {
+                res: 6,
+                ignore: true,
+            },
             Job::UserOnline { res: 1 },
             Job::Restart { res: 2 },
             Job::Move(m),
@@ -815,7 +880,14 @@ mod tests {
             result: codes::ERROR_RETRY,
             ..m
         };
-        assert_eq!(encode(Job::Move(first)), encode(Job::Move(Move { cursor: 0, result: 0, ..first })));
+        assert_eq!(
+            encode(Job::Move(first)),
+            encode(Job::Move(Move {
+                cursor: 0,
+                result: 0,
+                ..first
+            }))
+        );
     }
 
     #[test]

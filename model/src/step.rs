@@ -18,7 +18,12 @@ pub fn initial_state(cfg: &ModelConfig) -> State {
     for (g, gs) in cfg.setup.groups.iter().take(MAX_GROUPS).enumerate() {
         let owner = gs.owner.min(usize::from(shape.nodes).saturating_sub(1));
         s.set_owner(g, u8::try_from(owner).unwrap_or(0));
-        for (i, r) in gs.resources.iter().enumerate().take(usize::from(shape.len[g])) {
+        for (i, r) in gs
+            .resources
+            .iter()
+            .enumerate()
+            .take(usize::from(shape.len[g]))
+        {
             let x = shape.global(g, i);
             s.set_persistent(x, r.persistent);
             s.set_host(x, r.persistent.target());
@@ -42,7 +47,12 @@ pub fn step(cfg: &ModelConfig, state: &State, action: &Action) -> (State, Vec<Ob
 
 /// [`step`] with the observations sent to `sink`; allocates nothing. The transition checks
 /// run on the way (a violation is marked in the returned state, sticky).
-pub fn step_into<S: Sink>(cfg: &ModelConfig, state: &State, action: &Action, sink: &mut S) -> State {
+pub fn step_into<S: Sink>(
+    cfg: &ModelConfig,
+    state: &State,
+    action: &Action,
+    sink: &mut S,
+) -> State {
     let (mut next, witness) = step_witnessed(cfg, state, action, sink);
     if cfg.witnesses {
         next.set_witness(witness);

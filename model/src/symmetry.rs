@@ -51,7 +51,12 @@ fn identity() -> [u8; MAX_NODES] {
 }
 
 /// Calls `f` with every permutation of `map[k..n]` (Heap-style swaps, restored after).
-fn permutations(map: &mut [u8; MAX_NODES], k: usize, n: usize, f: &mut dyn FnMut(&[u8; MAX_NODES])) {
+fn permutations(
+    map: &mut [u8; MAX_NODES],
+    k: usize,
+    n: usize,
+    f: &mut dyn FnMut(&[u8; MAX_NODES]),
+) {
     if k + 1 >= n {
         f(map);
         return;

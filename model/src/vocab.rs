@@ -36,19 +36,27 @@ pub mod codes {
 
     /// Every SPEC §2 code, so that a result code packs into 5 bits (its index here).
     pub(crate) const TABLE: [u32; 23] = [
-        0, 1, 8, 31, 87, 170, 995, 997, 1223, 1232, 1237, 1306, 1460, 5007, 5013, 5023, 5038,
-        5042, 5050, 5078, 5955, 5959, 5960,
+        0, 1, 8, 31, 87, 170, 995, 997, 1223, 1232, 1237, 1306, 1460, 5007, 5013, 5023, 5038, 5042,
+        5050, 5078, 5955, 5959, 5960,
     ];
 
     /// The 5-bit index of a §2 code (the model only ever stores §2 codes; anything else is
     /// stored as ERROR_GEN_FAILURE, which is what the host makes of an unknown failure, I4).
     pub(crate) fn index(code: u32) -> u32 {
-        TABLE.iter().position(|&c| c == code).unwrap_or(3) as u32
+        match code {
+            ERROR_SUCCESS => 0,
+            ERROR_GEN_FAILURE => 3,
+            ERROR_TIMEOUT => 12,
+            _ => TABLE.iter().position(|&c| c == code).unwrap_or(3) as u32,
+        }
     }
 
     /// The code at a 5-bit index.
     pub(crate) fn at(index: u32) -> u32 {
-        TABLE.get(index as usize).copied().unwrap_or(ERROR_GEN_FAILURE)
+        TABLE
+            .get(index as usize)
+            .copied()
+            .unwrap_or(ERROR_GEN_FAILURE)
     }
 }
 

@@ -19,8 +19,8 @@ use offline_v2::types::{
     ErrorCode, MoveGroupFlags, OfflineFlags, OfflineReason, OfflineResourceFlags, ResourceState,
 };
 use offline_v2_model::actions::{step as model_step, Action, Dest, DestArg, ResidArg};
-use offline_v2_model::vocab::Persist;
 use offline_v2_model::config::{ModelConfig, Setup};
+use offline_v2_model::vocab::Persist;
 use proptest::prelude::*;
 use stateright::Model;
 
@@ -131,7 +131,11 @@ pub fn step_of_action(s: &Scenario, action: &Action) -> Step {
                 DestArg::Invalid => Some("bad_name".into()),
             },
             flags: raw.flags,
-            inbuf: if raw.inbuf_null { None } else { Some(vec![0; 4]) },
+            inbuf: if raw.inbuf_null {
+                None
+            } else {
+                Some(vec![0; 4])
+            },
             inbuf_size: raw.inbuf_size,
             reserved: raw.reserved,
         }),

@@ -337,7 +337,9 @@ fn cmd_check(args: &CheckArgs) -> ExitCode {
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     if args.strategy == Strategy::Bfs && args.engine == Engine::Native {
-        eprintln!("error: --strategy bfs needs --engine stateright (the native checker is depth-first)");
+        eprintln!(
+            "error: --strategy bfs needs --engine stateright (the native checker is depth-first)"
+        );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     let cfg = match args.config.config() {
@@ -393,9 +395,10 @@ fn print_check(
         result.threads,
         if args.symmetry { "on" } else { "off" }
     );
-    let peak = result
-        .peak_rss_kib
-        .map_or_else(|| "?".to_owned(), |k| format!("{:.1} MB", k as f64 / 1024.0));
+    let peak = result.peak_rss_kib.map_or_else(
+        || "?".to_owned(),
+        |k| format!("{:.1} MB", k as f64 / 1024.0),
+    );
     println!(
         "states={}, unique={}, depth={}, sec={:.2}, peak RSS={peak}, unique/s={:.0}{}",
         result.states,

@@ -280,8 +280,14 @@ impl ModelSide {
     #[must_use]
     pub fn concrete_tick(&self, action: &Action) -> Option<u64> {
         let (at, wait) = match *action {
-            Action::Timeout(g) => (self.clock.started.get(g).copied()??, self.cfg.setup.pending_timeout),
-            Action::Retry(g) => (self.clock.tried.get(g).copied()??, self.cfg.setup.retry_interval),
+            Action::Timeout(g) => (
+                self.clock.started.get(g).copied()??,
+                self.cfg.setup.pending_timeout,
+            ),
+            Action::Retry(g) => (
+                self.clock.tried.get(g).copied()??,
+                self.cfg.setup.retry_interval,
+            ),
             _ => return None,
         };
         Some(at.saturating_add(wait).saturating_sub(self.clock.now))
@@ -294,10 +300,15 @@ impl ModelSide {
             let made = |answer: u32, offline_only: bool| {
                 observations.iter().any(|o| match *o {
                     Observation::Call {
-                        entry, resource, result, ..
+                        entry,
+                        resource,
+                        result,
+                        ..
                     } => {
-                        let ours = entry == Entry::OfflineV2 || (!offline_only && entry == Entry::OnlineV2);
-                        ours && result == answer && self.cfg.setup.locate(resource).map(|x| x.0) == Some(g)
+                        let ours = entry == Entry::OfflineV2
+                            || (!offline_only && entry == Entry::OnlineV2);
+                        ours && result == answer
+                            && self.cfg.setup.locate(resource).map(|x| x.0) == Some(g)
                     }
                     _ => false,
                 })
@@ -410,7 +421,10 @@ impl Side for ModelSide {
                 .map(|r| s.resource_state(r).map_or(ResourceState::Failed, state_of))
                 .collect(),
             persistent: (0..n)
-                .map(|r| s.persistent_of(r).map_or(PersistentState::Offline, persistent_of))
+                .map(|r| {
+                    s.persistent_of(r)
+                        .map_or(PersistentState::Offline, persistent_of)
+                })
                 .collect(),
             locked: (0..n).map(|r| s.locked_host(r).unwrap_or(false)).collect(),
         }
