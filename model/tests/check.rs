@@ -15,7 +15,7 @@ use stateright::{Checker, Model};
 /// native checker (1 and 2 threads) are independent explorers of the same `Model` and must
 /// both reach it (`default_configuration_both_checkers_agree`); it changes only with the
 /// model, and the commit that changes it says why.
-const DEFAULT_UNIQUE: u64 = 2_447;
+const DEFAULT_UNIQUE: u64 = 2_278;
 
 /// A configuration small enough to count by hand: 2 nodes, 1 group of 1 resource (persistent
 /// Online, pending work), 1 call among {OfflineResourceEx without flags, OnlineResourceEx,
