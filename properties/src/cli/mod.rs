@@ -1,0 +1,200 @@
+//! The `offline-v2` command line: one module per subcommand (`verify`, `check`, `replay`,
+//! `explore`); `src/main.rs` only calls [`main`]. `--help` on every subcommand explains it.
+//!
+//! Exit codes: [`EXIT_FAILED`] (1) a check failed, [`EXIT_BAD_INPUT`] (2) bad input (command
+//! line, scenario files, budget variables, an unloadable DLL), 0 everything held.
+
+pub mod check;
+pub mod explore;
+pub mod replay;
+pub mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use offline_v2::loader::{find_cdylib, LoadedDll};
+use offline_v2_model::bugs::Bug;
+use offline_v2_model::config::{Faults, ModelConfig};
+
+/// Exit code of a run with a failing check or expectation.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code of bad input: nothing ran.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Formal model and property-based verification of the WSFC OfflineV2 entry point.
+///
+/// The implementation (the reference resource DLL, its host and the cluster coordinator) and an
+/// independent stateright model are checked against ../shared/SPEC.md and against each other.
+/// Exit codes: 0 everything held, 1 something failed, 2 bad input (command line or files).
+#[derive(Parser)]
+#[command(name = "offline-v2", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The main job: model-check the default configuration, run the conformance budget
+    /// (impl vs model) and replay the scenario corpus; print one summary table.
+    ///
+    /// Budgets come from OFFLINE_V2_CASES, OFFLINE_V2_DEPTH and OFFLINE_V2_SECONDS (README).
+    /// It also writes target/reports/model-check.json and conformance.json for the reports.
+    ///
+    /// Example: offline-v2 verify --json > summary.json
+    #[command(verbatim_doc_comment)]
+    Verify(verify::VerifyArgs),
+    /// Model-check a configuration of the stateright model and print every property's verdict.
+    ///
+    /// A counterexample is printed as a numbered trace and can be written as a replayable
+    /// SPEC §7 scenario with --emit-scenario.
+    ///
+    /// Example: offline-v2 check --nodes 4 --groups 2 --resources 1 --calls 3 --faults 2 --symmetry --threads 2
+    #[command(verbatim_doc_comment)]
+    Check(check::CheckArgs),
+    /// Replay SPEC §7 scenario files on the implementation and the model, step by step.
+    ///
+    /// Every file is parsed first: a malformed one is reported with its JSON path and nothing
+    /// runs (exit 2). Then each scenario runs on the implementation (DLL calls through the
+    /// loaded cdylib) and on the model; any difference between them, or from an expectation,
+    /// is reported with the step index, the expectation, what each side produced and which
+    /// side diverged (exit 1).
+    ///
+    /// Example: offline-v2 replay properties/scenarios
+    #[command(verbatim_doc_comment)]
+    Replay(replay::ReplayArgs),
+    /// Serve stateright's Explorer on 127.0.0.1 to browse the model's states in a browser.
+    ///
+    /// Example: offline-v2 explore --port 3000   (then open http://127.0.0.1:3000)
+    #[command(verbatim_doc_comment)]
+    Explore(explore::ExploreArgs),
+}
+
+/// Parses the command line and runs the subcommand.
+#[must_use]
+pub fn main() -> ExitCode {
+    run(Cli::parse())
+}
+
+/// Runs a parsed command line.
+#[must_use]
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Verify(args) => verify::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Replay(args) => replay::run(&args),
+        Command::Explore(args) => explore::run(&args),
+    }
+}
+
+/// The model configuration options shared by `check` and `explore`: issue 11's budgets.
+#[derive(Args, Clone)]
+pub struct ConfigArgs {
+    /// Nodes (2–8).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=8))]
+    nodes: u8,
+    /// Groups (1–8).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
+    groups: u8,
+    /// Resources per group (1–7; at most 16 in all).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=7))]
+    resources: u8,
+    /// Budget of client calls: every call costs one, rejected ones too (OfflineResourceEx
+    /// with each of the 8 sets of {IGNORE, FORCE_WITH_TERMINATION, DO_NOT_UPDATE},
+    /// OnlineResourceEx, MoveGroupEx with each of the 8 sets of {IGNORE, RETURN_TO_SOURCE,
+    /// QUEUE_ENABLED} to every node and to null, CancelGroupOperation).
+    #[arg(long, default_value_t = 2)]
+    calls: u8,
+    /// Budget of faults: every fault and every heal costs one (lock/unlock, busy/unbusy,
+    /// crash/start, net_down/net_up, embedded_failure, inject_panic), each offered only when
+    /// it changes something. Outcomes of pending calls (complete, fail, time out) and retries
+    /// of queued moves are free.
+    #[arg(long, default_value_t = 1)]
+    faults: u8,
+    /// Which faults, comma-separated: lock, busy, crash, net, embedded, fail (failing pending
+    /// work, free), panic — or all, none.
+    #[arg(long, default_value = "lock,busy,crash,net,embedded,fail", value_parser = Faults::parse)]
+    fault_kinds: Faults,
+    /// Initial owners: spread (group k on node k, round-robin) or first (every group on the
+    /// first node, which makes interchangeable groups symmetric from the start).
+    #[arg(long, value_enum, default_value_t = Owners::Spread)]
+    owners: Owners,
+    /// Check a deliberately broken variant of the model (non-vacuity), e.g. ReturnLegWithoutDnu.
+    #[arg(long, value_parser = parse_bug)]
+    bug: Option<Bug>,
+}
+
+/// Where the groups start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Owners {
+    /// Round-robin over the nodes.
+    Spread,
+    /// All on the first node.
+    First,
+}
+
+fn parse_bug(text: &str) -> Result<Bug, String> {
+    let wanted: String = text.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    Bug::ALL
+        .into_iter()
+        .find(|b| format!("{b:?}").eq_ignore_ascii_case(&wanted))
+        .ok_or_else(|| {
+            let names: Vec<String> = Bug::ALL.iter().map(|b| format!("{b:?}")).collect();
+            format!("unknown bug {text:?}; one of: {}", names.join(", "))
+        })
+}
+
+impl ConfigArgs {
+    /// The model configuration these options describe (`ModelConfig::table`).
+    ///
+    /// # Errors
+    /// The set-up exceeds what the model holds.
+    pub fn config(&self) -> Result<ModelConfig, String> {
+        let mut cfg = ModelConfig::table(
+            usize::from(self.nodes),
+            usize::from(self.groups),
+            usize::from(self.resources),
+            self.calls,
+            self.faults,
+        );
+        cfg.bounds.faults_enabled = self.fault_kinds.clone();
+        if self.owners == Owners::First {
+            for g in &mut cfg.setup.groups {
+                g.owner = 0;
+            }
+        }
+        if let Some(bug) = self.bug {
+            cfg = cfg.with_bug(bug);
+        }
+        cfg.setup.validate()?;
+        Ok(cfg)
+    }
+}
+
+/// Loads the resource DLL at `path`, or the built reference cdylib (or `$OFFLINE_V2_DLL`).
+///
+/// # Errors
+/// The loader's message (the callers exit [`EXIT_BAD_INPUT`]).
+pub fn load_dll(path: Option<&PathBuf>) -> Result<LoadedDll, String> {
+    let path = match path {
+        Some(p) => p.clone(),
+        None => find_cdylib().map_err(|e| e.to_string())?,
+    };
+    LoadedDll::open(&path).map_err(|e| e.to_string())
+}
+
+/// Prints `error: {message}` and returns [`EXIT_BAD_INPUT`].
+fn bad_input(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// 0 if `ok`, else [`EXIT_FAILED`].
+fn exit_code(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    }
+}
