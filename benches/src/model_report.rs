@@ -318,7 +318,9 @@ impl ModelTable {
     fn find(&self, row: &str, engine: &str, threads: u32, symmetry: bool) -> Option<&Run> {
         self.runs
             .iter()
-            .find(|r| r.row == row && r.engine == engine && r.threads == threads && r.symmetry == symmetry)
+            .find(|r| {
+                r.row == row && r.engine == engine && r.threads == threads && r.symmetry == symmetry
+            })
             .and_then(|r| r.check.runs.first())
     }
 
@@ -326,7 +328,10 @@ impl ModelTable {
     #[must_use]
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
-        let _ = writeln!(md, "\n## Issue 11's table: exhausting configurations against a SPIN encoding\n");
+        let _ = writeln!(
+            md,
+            "\n## Issue 11's table: exhausting configurations against a SPIN encoding\n"
+        );
         let _ = writeln!(md, "{}\n", self.note);
         let _ = writeln!(
             md,
@@ -336,10 +341,16 @@ impl ModelTable {
         let mut rows: Vec<&str> = self.runs.iter().map(|r| r.row.as_str()).collect();
         rows.dedup();
         for row in rows {
-            let spin = self.runs.iter().find(|r| r.row == row).map_or([0.0; 3], |r| r.spin);
+            let spin = self
+                .runs
+                .iter()
+                .find(|r| r.row == row)
+                .map_or([0.0; 3], |r| r.spin);
             let get = |t, sym| self.find(row, "native", t, sym);
-            let secs = |r: Option<&Run>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.2}", r.seconds));
-            let unique = |r: Option<&Run>| r.map_or_else(|| "–".to_owned(), |r| r.unique_states.to_string());
+            let secs =
+                |r: Option<&Run>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.2}", r.seconds));
+            let unique =
+                |r: Option<&Run>| r.map_or_else(|| "–".to_owned(), |r| r.unique_states.to_string());
             let speedup = match (get(1, true), get(2, true)) {
                 (Some(a), Some(b)) => format!("{:.2}×", a.seconds / b.seconds),
                 _ => "–".to_owned(),

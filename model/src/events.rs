@@ -35,10 +35,8 @@ impl<S: Sink> Cx<'_, S> {
                     self.s.set_busy(r, matches!(a, Action::Busy(_))); // R6, D2
                 }
             }
-            Action::NetDown(p, q) | Action::NetUp(p, q) => {
-                if self.node_ok(p) && self.node_ok(q) {
-                    self.s.set_link(p, q, matches!(a, Action::NetUp(..))); // R5: both ways
-                }
+            Action::NetDown(p, q) | Action::NetUp(p, q) if self.node_ok(p) && self.node_ok(q) => {
+                self.s.set_link(p, q, matches!(a, Action::NetUp(..))); // R5: both ways
             }
             Action::CrashNode(n) => self.crash(n),
             Action::StartNode(n) => self.start(n),

@@ -250,7 +250,7 @@ impl<'s, 'a> Worker<'s, 'a> {
             while let Some((s, depth)) = self.stack.pop() {
                 self.expand(&s, depth);
                 expanded += 1;
-                if expanded % 1024 == 0 && !self.poll() {
+                if expanded.is_multiple_of(1024) && !self.poll() {
                     self.stack.clear();
                     break;
                 }

@@ -746,10 +746,9 @@ impl State {
         let mut res = [0; MAX_PER_GROUP];
         let mut armed = [0; MAX_PER_GROUP];
         let base = usize::from(self.shape.base[g]);
-        for i in 0..usize::from(self.shape.len[g]).min(MAX_PER_GROUP) {
-            res[i] = self.res[base + i];
-            armed[i] = self.armed[base + i];
-        }
+        let len = usize::from(self.shape.len[g]).min(MAX_PER_GROUP);
+        res[..len].copy_from_slice(&self.res[base..base + len]);
+        armed[..len].copy_from_slice(&self.armed[base..base + len]);
         (self.groups[g], res, armed)
     }
 

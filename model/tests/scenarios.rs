@@ -3,8 +3,8 @@
 use offline_v2_model::codes::*;
 use offline_v2_model::config::move_flags;
 use offline_v2_model::oflags;
-use offline_v2_model::*;
 use offline_v2_model::state::{mark, Job};
+use offline_v2_model::*;
 
 fn setup(resources: &[(&str, Persist)]) -> ModelConfig {
     ModelConfig::from_setup(Setup {
@@ -409,7 +409,11 @@ fn an_injected_panic_is_dropped_when_its_node_goes_down() {
     assert_eq!(s.owner(0), 0);
     assert!(s.armed(0, 0), "still armed on n1 after Close and Open");
     let (_, obs) = step(&cfg, &s, &Action::OnlineResource { resource: Some(0) });
-    assert_eq!(completions(&obs), vec![(0, ERROR_GEN_FAILURE)], "it fires (R8)");
+    assert_eq!(
+        completions(&obs),
+        vec![(0, ERROR_GEN_FAILURE)],
+        "it fires (R8)"
+    );
     // Crashed and started again, the instance comes up empty.
     path.extend([Action::CrashNode(0), Action::StartNode(0)]);
     let (s, _) = run(&cfg, &path);

@@ -649,7 +649,7 @@ pub fn reachable_coverage(cfg: &ModelConfig, setup: &Scenario) -> (Coverage, usi
     let mut seen = HashSet::new();
     let mut queue = std::collections::VecDeque::new();
     let init = cfg.init_states().remove(0);
-    seen.insert(init.clone());
+    seen.insert(init);
     queue.push_back(init);
     let mut cov = Coverage::default();
     let mut actions = Vec::new();
@@ -660,7 +660,7 @@ pub fn reachable_coverage(cfg: &ModelConfig, setup: &Scenario) -> (Coverage, usi
             let (next, obs) = model_step(cfg, &state, a);
             let obs: Vec<Obs> = obs.into_iter().map(crate::model_side::obs_of).collect();
             cov.record(&step_of_action(setup, a), &obs);
-            if seen.insert(next.clone()) {
+            if seen.insert(next) {
                 queue.push_back(next);
             }
         }

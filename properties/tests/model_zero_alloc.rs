@@ -12,7 +12,9 @@ use offline_v2::abi::alloc_count::CountingAllocator;
 use offline_v2_model::properties::{catalog, Judge};
 use offline_v2_model::state::fingerprint;
 use offline_v2_model::symmetry::canonical;
-use offline_v2_model::{enumerate, initial_state, step_witnessed, Action, Discard, ModelConfig, State};
+use offline_v2_model::{
+    enumerate, initial_state, step_witnessed, Action, Discard, ModelConfig, State,
+};
 
 #[global_allocator]
 static COUNTING: CountingAllocator = CountingAllocator;
@@ -77,7 +79,10 @@ fn a_checker_step_allocates_nothing() {
             }
         }
     });
-    println!("{} states, {transitions} transitions: {n} allocations", states.len());
+    println!(
+        "{} states, {transitions} transitions: {n} allocations",
+        states.len()
+    );
     assert!(transitions > 10_000);
     assert_eq!(n, 0, "the checker's hot path allocated");
 }

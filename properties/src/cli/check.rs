@@ -52,7 +52,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         );
     }
     if args.strategy == Strategy::Bfs && args.engine == Engine::Native {
-        return bad_input("--strategy bfs needs --engine stateright (the native checker is depth-first)");
+        return bad_input(
+            "--strategy bfs needs --engine stateright (the native checker is depth-first)",
+        );
     }
     let cfg = match args.config.config() {
         Ok(cfg) => cfg,
@@ -93,9 +95,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 
 /// The verdicts as text, with each counterexample as a numbered trace.
 fn print_result(result: &CheckResult, setup: &Scenario) {
-    let peak = result
-        .peak_rss_kib
-        .map_or_else(|| "?".to_owned(), |k| format!("{:.1} MB", k as f64 / 1024.0));
+    let peak = result.peak_rss_kib.map_or_else(
+        || "?".to_owned(),
+        |k| format!("{:.1} MB", k as f64 / 1024.0),
+    );
     println!(
         "states={}, unique={}, depth={}, sec={:.2}, peak RSS={peak}, unique/s={:.0}{}",
         result.states,
