@@ -233,10 +233,11 @@ impl<'a, S: Sink> Monitor<'a, S> {
         let client_call =
             self.action.is_call() && !matches!(self.action, Action::RawOfflineV2 { .. });
         if client_call && !accepted(self.returned) {
-            // R13: no change at all, nothing emitted but the answer.
-            if !post.same_situation(self.pre) || self.observations != 1 {
-                v |= mark::R13;
+            // R13: no change at all, nothing emitted but the answer (which implies the rest).
+            if post.same_situation(self.pre) && self.observations == 1 {
+                return (v, self.witness);
             }
+            v |= mark::R13;
         }
         if (post.persistent_mask() ^ self.pre.persistent_mask()) & !self.written != 0 {
             v |= mark::R11; // changed without a permitted, listed write

@@ -673,17 +673,21 @@ impl State {
     /// Persistent Offline, a bit per resource (what R11 compares).
     #[must_use]
     pub fn persistent_mask(&self) -> u32 {
-        (0..self.shape.resources())
-            .filter(|&r| self.res[r] & PERSIST_OFFLINE != 0)
-            .fold(0, |m, r| m | 1 << r)
+        let mut m = 0;
+        for r in 0..self.shape.resources() {
+            m |= u32::from(self.res[r] & PERSIST_OFFLINE != 0) << r;
+        }
+        m
     }
 
     /// Groups with an operation in flight, a bit per group (what R14 compares).
     #[must_use]
     pub fn op_mask(&self) -> u16 {
-        (0..usize::from(self.shape.groups))
-            .filter(|&g| self.has_op(g))
-            .fold(0, |m, g| m | 1 << g)
+        let mut m = 0;
+        for g in 0..usize::from(self.shape.groups) {
+            m |= u16::from(matches!(field(self.groups[g], KIND, 4), 1 | 2 | 4..=9)) << g;
+        }
+        m
     }
 
     /// Same situation: equal but for budgets, marks and witness (what R13 compares).
