@@ -124,8 +124,7 @@ struct Shared<'a> {
     hungry: AtomicUsize,
     stop: AtomicBool,
     deadline: Option<Instant>,
-    states: AtomicU64,
-    depth: AtomicUsize,
+    progress: &'a Progress,
     witnessed: AtomicU16,
     found: AtomicU64,
     first: Mutex<Vec<Option<State>>>,
@@ -138,9 +137,24 @@ struct Pool {
     done: bool,
 }
 
+/// How far a run is, for a progress display (updated every 1024 states per thread).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Transitions taken so far.
+    pub states: AtomicU64,
+    /// Deepest state so far.
+    pub depth: AtomicUsize,
+}
+
 /// Explores the whole state space of `cfg` (or until the timeout) and judges every property.
 #[must_use]
 pub fn explore(cfg: &ModelConfig, opts: Options) -> Outcome {
+    explore_with(cfg, opts, &Progress::default())
+}
+
+/// [`explore`], reporting how far it is in `progress`.
+#[must_use]
+pub fn explore_with(cfg: &ModelConfig, opts: Options, progress: &Progress) -> Outcome {
     let started = Instant::now();
     let mut native = cfg.clone();
     native.witnesses = false; // the states carry no witness marks; transitions report them
@@ -160,8 +174,7 @@ pub fn explore(cfg: &ModelConfig, opts: Options) -> Outcome {
         hungry: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
         deadline: opts.timeout.map(|t| started + t),
-        states: AtomicU64::new(0),
-        depth: AtomicUsize::new(0),
+        progress,
         witnessed: AtomicU16::new(0),
         found: AtomicU64::new(0),
         first: Mutex::new(Vec::new()),
@@ -208,9 +221,9 @@ fn finish(shared: &Shared<'_>, started: Instant, _threads: usize) -> Outcome {
         })
         .collect();
     Outcome {
-        states: shared.states.load(Ordering::Relaxed),
+        states: shared.progress.states.load(Ordering::Relaxed),
         unique: shared.seen.len(),
-        depth: shared.depth.load(Ordering::Relaxed),
+        depth: shared.progress.depth.load(Ordering::Relaxed),
         seconds: started.elapsed().as_secs_f64(),
         complete: !shared.stop.load(Ordering::Relaxed),
         verdicts,
@@ -256,14 +269,23 @@ impl<'s, 'a> Worker<'s, 'a> {
                 }
             }
         }
-        let sh = self.shared;
-        sh.states.fetch_add(self.states, Ordering::Relaxed);
-        sh.witnessed.fetch_or(self.witnessed, Ordering::Relaxed);
-        sh.depth.fetch_max(self.depth, Ordering::Relaxed);
+        self.report();
+        self.shared
+            .witnessed
+            .fetch_or(self.witnessed, Ordering::Relaxed);
+    }
+
+    /// Adds this thread's counts to the shared progress.
+    fn report(&mut self) {
+        let p = self.shared.progress;
+        p.states
+            .fetch_add(std::mem::take(&mut self.states), Ordering::Relaxed);
+        p.depth.fetch_max(self.depth, Ordering::Relaxed);
     }
 
     /// Every 1024 states: shares work with a hungry thread; false once the run must stop.
     fn poll(&mut self) -> bool {
+        self.report();
         let sh = self.shared;
         if sh.deadline.is_some_and(|d| Instant::now() >= d) {
             sh.stop.store(true, Ordering::Relaxed);

@@ -121,7 +121,7 @@ pub fn run(opts: &CheckOptions) -> CheckResult {
         bar
     });
     let result = match opts.engine {
-        Engine::Native => run_native(opts),
+        Engine::Native => run_native(opts, spinner.as_ref()),
         Engine::Stateright => run_stateright(opts, spinner.as_ref()),
     };
     if let Some(bar) = spinner {
@@ -148,16 +148,33 @@ fn counterexample(cfg: &ModelConfig, name: &str) -> Option<Vec<Action>> {
     }
 }
 
-fn run_native(opts: &CheckOptions) -> CheckResult {
+fn run_native(opts: &CheckOptions, spinner: Option<&indicatif::ProgressBar>) -> CheckResult {
     let threads = opts.threads.max(1);
-    let outcome = explore::explore(
-        &opts.config,
-        explore::Options {
-            threads,
-            symmetry: opts.symmetry,
-            timeout: opts.timeout,
-        },
-    );
+    let progress = explore::Progress::default();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let options = explore::Options {
+        threads,
+        symmetry: opts.symmetry,
+        timeout: opts.timeout,
+    };
+    let outcome = std::thread::scope(|scope| {
+        if let Some(bar) = spinner {
+            scope.spawn(|| {
+                use std::sync::atomic::Ordering::Relaxed;
+                while !done.load(Relaxed) {
+                    bar.set_message(format!(
+                        "model checking: {} transitions, depth {}",
+                        progress.states.load(Relaxed),
+                        progress.depth.load(Relaxed)
+                    ));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        }
+        let out = explore::explore_with(&opts.config, options, &progress);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    });
     let peak = peak_rss_kib();
     let properties = outcome
         .verdicts
