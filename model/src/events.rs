@@ -260,11 +260,12 @@ impl<S: Sink> Cx<'_, S> {
         if !self.node_ok(n) || self.s.is_up(usize::from(n)) {
             return;
         }
+        // The waiting groups: owned by a Down node — possibly this one.
+        let groups = usize::from(self.s.shape().groups);
+        let waiting: [bool; MAX_GROUPS] =
+            std::array::from_fn(|g| g < groups && !self.s.is_up(self.s.owner(g)));
         self.s.set_up(usize::from(n), true);
-        for g in 0..usize::from(self.s.shape().groups) {
-            if self.s.is_up(self.s.owner(g)) {
-                continue;
-            }
+        for g in (0..groups).filter(|&g| waiting[g]) {
             self.transfer(g, None, n);
             let recover = Recover {
                 ignore: false,

@@ -437,3 +437,21 @@ fn a_bad_transition_is_marked_in_the_state_it_produces() {
     stateright::Model::actions(&cfg, &s, &mut enabled);
     assert!(enabled.is_empty(), "the path ends at the violation");
 }
+
+/// R20: the last owner that starts again takes back the group that waited for it (found by
+/// conformance: the model first skipped a group whose Down owner was the starting node).
+#[test]
+fn the_last_owner_starting_again_reopens_its_waiting_group() {
+    let cfg = setup(&[("a", Persist::Online)]);
+    let (s, obs) = run(
+        &cfg,
+        &[
+            Action::CrashNode(0),
+            Action::CrashNode(1),
+            Action::StartNode(1),
+        ],
+    );
+    assert_eq!(s.owner(0), 1);
+    assert_eq!(calls(&obs).last(), Some(&(1, Entry::OnlineV2, None, 0)));
+    assert_eq!(s.resource_state(0), Some(RState::OnlinePending));
+}
