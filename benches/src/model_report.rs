@@ -362,12 +362,14 @@ impl ModelTable {
                 .filter_map(|r| r.check.runs.first().and_then(|x| x.peak_rss_kib))
                 .max()
                 .map_or_else(|| "–".to_owned(), |k| format!("{:.0}", k as f64 / 1024.0));
+            let (spin_states, spin_s, spin_mb) = if spin[0] > 0.0 {
+                (format!("{:.0}", spin[0]), spin[1].to_string(), format!("{:.0}", spin[2]))
+            } else {
+                ("–".to_owned(), "–".to_owned(), "–".to_owned())
+            };
             let _ = writeln!(
                 md,
-                "| {row} | {:.0} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {speedup} | {peak} | {} |",
-                spin[0],
-                spin[1],
-                spin[2],
+                "| {row} | {spin_states} | {spin_s} | {spin_mb} | {} | {} | {} | {} | {} | {} | {speedup} | {peak} | {} |",
                 unique(get(1, false)),
                 unique(get(1, true)),
                 secs(get(1, false)),
@@ -406,4 +408,56 @@ pub fn with_table(markdown: String, dir: &Path) -> Result<String, InputError> {
         return Ok(markdown);
     }
     Ok(markdown + &ModelTable::load(&path)?.to_markdown())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_shows_each_row_beside_spin_and_names_a_failing_run() {
+        let check = |unique: u64, seconds: f64, discovered: bool| ModelCheck {
+            schema: 1,
+            config: "check".into(),
+            description: String::new(),
+            runs: vec![Run {
+                threads: 1,
+                unique_states: unique,
+                states_generated: None,
+                max_depth: None,
+                seconds,
+                complete: true,
+                peak_rss_kib: Some(2048),
+            }],
+            properties: vec![PropertyResult {
+                name: "R10 single owner".into(),
+                expectation: Expectation::Always,
+                discovered,
+                path: Vec::new(),
+            }],
+            seeded_bugs: Vec::new(),
+        };
+        let run = |threads, symmetry, c| TableRun {
+            row: "(3,1,1,3,2)".into(),
+            spin: [16562.0, 0.12, 8.0],
+            engine: "native".into(),
+            threads,
+            symmetry,
+            check: c,
+        };
+        let mut table = ModelTable {
+            schema: 1,
+            note: "test".into(),
+            runs: vec![
+                run(1, false, check(100, 0.5, false)),
+                run(1, true, check(60, 0.4, false)),
+                run(2, true, check(60, 0.2, false)),
+            ],
+        };
+        let md = table.to_markdown();
+        assert!(md.contains("| (3,1,1,3,2) | 16562 | 0.12 | 8 | 100 | 60 | 0.50 | – | 0.40 | 0.20 | 2.00× | 2 |"), "{md}");
+        assert!(md.contains("Every property held in every run."), "{md}");
+        table.runs[2].check = check(60, 0.2, true);
+        assert!(table.to_markdown().contains("**except**: (3,1,1,3,2) (2 threads, symmetry true)"));
+    }
 }
