@@ -363,7 +363,11 @@ impl ModelTable {
                 .max()
                 .map_or_else(|| "–".to_owned(), |k| format!("{:.0}", k as f64 / 1024.0));
             let (spin_states, spin_s, spin_mb) = if spin[0] > 0.0 {
-                (format!("{:.0}", spin[0]), spin[1].to_string(), format!("{:.0}", spin[2]))
+                (
+                    format!("{:.0}", spin[0]),
+                    spin[1].to_string(),
+                    format!("{:.0}", spin[2]),
+                )
             } else {
                 ("–".to_owned(), "–".to_owned(), "–".to_owned())
             };
@@ -458,6 +462,8 @@ mod tests {
         assert!(md.contains("| (3,1,1,3,2) | 16562 | 0.12 | 8 | 100 | 60 | 0.50 | – | 0.40 | 0.20 | 2.00× | 2 |"), "{md}");
         assert!(md.contains("Every property held in every run."), "{md}");
         table.runs[2].check = check(60, 0.2, true);
-        assert!(table.to_markdown().contains("**except**: (3,1,1,3,2) (2 threads, symmetry true)"));
+        assert!(table
+            .to_markdown()
+            .contains("**except**: (3,1,1,3,2) (2 threads, symmetry true)"));
     }
 }
