@@ -20,7 +20,7 @@ use offline_v2::types::{
 };
 use offline_v2_model::actions::{step as model_step, Action, Dest, DestArg, ResidArg};
 use offline_v2_model::config::{ModelConfig, Setup};
-use offline_v2_model::state::Persist;
+use offline_v2_model::vocab::Persist;
 use proptest::prelude::*;
 use stateright::Model;
 
@@ -122,35 +122,34 @@ pub fn step_of_action(s: &Scenario, action: &Action) -> Step {
                 reserved,
             }))
         }
-        Action::RawOfflineV2 {
-            node,
-            resid,
-            dest,
-            flags,
-            inbuf_null,
-            inbuf_size,
-            reserved,
-        } => call(Call::RawOfflineV2(RawCall {
+        Action::RawOfflineV2 { node, call: raw } => call(Call::RawOfflineV2(RawCall {
             node: n(node),
-            resid: match resid {
+            resid: match raw.resid {
                 ResidArg::Held(i) => RawResidSpec::Resource(r(i)),
                 ResidArg::Forged => RawResidSpec::Value(FORGED_RESID),
             },
-            dest: match dest {
+            dest: match raw.dest {
                 DestArg::None => None,
                 DestArg::Valid(d) => Some(n(d)),
                 DestArg::Invalid => Some("bad_name".into()),
             },
-            flags,
-            inbuf: if inbuf_null { None } else { Some(vec![0; 4]) },
-            inbuf_size,
-            reserved,
+            flags: raw.flags,
+            inbuf: if raw.inbuf_null {
+                None
+            } else {
+                Some(vec![0; 4])
+            },
+            inbuf_size: raw.inbuf_size,
+            reserved: raw.reserved,
         })),
         Action::CompleteOffline(i) => Step::Event(Event::CompleteOffline(r(i).into())),
         Action::FailOffline(i) => Step::Event(Event::FailOffline(r(i).into())),
         Action::CompleteOnline(i) => Step::Event(Event::CompleteOnline(r(i).into())),
         Action::FailOnline(i) => Step::Event(Event::FailOnline(r(i).into())),
-        Action::Tick(ms) => Step::Event(Event::Tick(ms.into())),
+        // The abstract time events are `tick`s (M15); how long depends on the path
+        // ([`steps_of_path`]): alone, a tick of the configured timeout or interval.
+        Action::Timeout(_) => Step::Event(Event::Tick(s.config.pending_timeout.into())),
+        Action::Retry(_) => Step::Event(Event::Tick(s.config.retry_interval.into())),
         Action::Lock(i) => Step::Event(Event::Lock(r(i).into())),
         Action::Unlock(i) => Step::Event(Event::Unlock(r(i).into())),
         Action::Busy(i) => Step::Event(Event::Busy(r(i).into())),
@@ -162,6 +161,39 @@ pub fn step_of_action(s: &Scenario, action: &Action) -> Step {
         Action::EmbeddedFailure(i) => Step::Event(Event::EmbeddedFailure(r(i).into())),
         Action::InjectPanic(i) => Step::Event(Event::InjectPanic(r(i).into())),
     }
+}
+
+/// The scenario steps of an abstract model path (the refinement mapping, M15): each action
+/// as [`step_of_action`] names it, except the time events, which become the `tick` that makes
+/// them due now ([`ModelSide::concrete_tick`]). A `Timeout`/`Retry` that an earlier tick
+/// already fired (two calls due at once) adds no step: the lockstep runs the concrete steps on
+/// both sides, so they still agree.
+#[must_use]
+pub fn steps_of_path(setup: &Scenario, path: &[Action]) -> Vec<Step> {
+    let Ok(mut side) = ModelSide::new(setup) else {
+        return path.iter().map(|a| step_of_action(setup, a)).collect();
+    };
+    let mut steps = Vec::with_capacity(path.len());
+    for action in path {
+        let step = match action {
+            Action::Timeout(_) | Action::Retry(_) => match side.concrete_tick(action) {
+                Some(ms) => Step::Event(Event::Tick(ms.into())),
+                None => continue,
+            },
+            other => step_of_action(setup, other),
+        };
+        match &step {
+            Step::Call { call, .. } => {
+                side.call(call);
+            }
+            Step::Event(e) => {
+                side.event(e);
+            }
+            _ => {}
+        }
+        steps.push(step);
+    }
+    steps
 }
 
 /// Runs `steps` on a fresh implementation (through `dll`) and a fresh model set up as
@@ -182,7 +214,7 @@ pub fn lockstep(
         .map_err(|e| e.to_string())?;
     let mut imp = ImplSide::new(&scenario, dlls).map_err(|e| e.to_string())?;
     tweak(&mut imp);
-    let mut model = ModelSide::new(&scenario);
+    let mut model = ModelSide::new(&scenario)?;
     let mut recorder = Recorder {
         inner: &mut model,
         log: Vec::new(),
@@ -248,7 +280,9 @@ pub fn regression(setup: &Scenario, name: &str, steps: &[Step]) -> Scenario {
     let mut scenario = setup.clone();
     scenario.name = name.to_owned();
     scenario.steps = steps.to_vec();
-    let mut model = ModelSide::new(&scenario);
+    let Ok(mut model) = ModelSide::new(&scenario) else {
+        return scenario; // the model cannot hold it: no expectations to add
+    };
     let nodes = &setup.nodes;
     let resources: Vec<String> = setup.resource_names().map(str::to_owned).collect();
     let node = |i: u8| nodes.get(usize::from(i)).cloned().unwrap_or_default();
@@ -594,7 +628,7 @@ pub fn reachable_coverage(cfg: &ModelConfig, setup: &Scenario) -> (Coverage, usi
     let mut seen = HashSet::new();
     let mut queue = std::collections::VecDeque::new();
     let init = cfg.init_states().remove(0);
-    seen.insert(init.clone());
+    seen.insert(init);
     queue.push_back(init);
     let mut cov = Coverage::default();
     let mut actions = Vec::new();
@@ -605,7 +639,7 @@ pub fn reachable_coverage(cfg: &ModelConfig, setup: &Scenario) -> (Coverage, usi
             let (next, obs) = model_step(cfg, &state, a);
             let obs: Vec<Obs> = obs.into_iter().map(crate::model_side::obs_of).collect();
             cov.record(&step_of_action(setup, a), &obs);
-            if seen.insert(next.clone()) {
+            if seen.insert(next) {
                 queue.push_back(next);
             }
         }
@@ -742,7 +776,7 @@ pub fn run_exhaustive(
         if std::time::Instant::now() > deadline {
             break;
         }
-        let steps: Vec<Step> = path.iter().map(|a| step_of_action(setup, a)).collect();
+        let steps = steps_of_path(setup, path);
         out.replayed += 1;
         out.steps += steps.len() as u64;
         match lockstep_guarded(setup, &steps, dll, tweak) {

@@ -1,19 +1,36 @@
-//! Running the stateright checker on the model with progress output, and its results as data
-//! (the `model-check.json` of `reports/README.md`).
+//! Running a checker on the model, and its results as data (the `model-check.json` of
+//! `reports/README.md`).
+//!
+//! Two engines: the model's native parallel checker (`offline_v2_model::explore`, M17: DFS
+//! per thread, symmetry by canonical form, paths found afterwards by a shortest BFS), and
+//! stateright's own BFS/DFS on the same `Model` (for comparison, and for stateright's
+//! discovery semantics).
 
 use std::time::{Duration, Instant};
 
 use offline_v2_model::actions::Action;
 use offline_v2_model::config::ModelConfig;
+use offline_v2_model::explore::{self, Kind};
+use offline_v2_model::properties::{catalog, Judge};
+use offline_v2_model::shortest::shortest_path;
 use serde_json::json;
 use stateright::{Checker, Expectation, Model};
 
-/// BFS (shortest counterexamples with one thread) or DFS (with symmetry reduction).
+/// Which checker explores the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The model's own parallel checker (fast, small memory).
+    Native,
+    /// stateright's checkers.
+    Stateright,
+}
+
+/// Search order (stateright: BFS keeps whole states in its queue; symmetry only with DFS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Strategy {
-    /// Breadth-first.
+    /// Breadth-first (stateright only).
     Bfs,
-    /// Depth-first (symmetry reduction applies only here).
+    /// Depth-first.
     Dfs,
 }
 
@@ -24,6 +41,8 @@ pub struct CheckOptions {
     pub config: ModelConfig,
     /// Checker threads.
     pub threads: usize,
+    /// Which checker.
+    pub engine: Engine,
     /// Search order.
     pub strategy: Strategy,
     /// Symmetry reduction over interchangeable nodes and groups (DFS only).
@@ -45,7 +64,7 @@ pub struct PropertyVerdict {
     pub discovered: bool,
     /// The property holds: no counterexample, or (sometimes) an example exists.
     pub holds: bool,
-    /// The discovered path's actions.
+    /// The shortest counterexample's actions (failing `always`/`eventually` properties).
     pub path: Option<Vec<Action>>,
 }
 
@@ -54,16 +73,18 @@ pub struct PropertyVerdict {
 pub struct CheckResult {
     /// Threads used.
     pub threads: usize,
-    /// States generated.
+    /// States generated (transitions taken, duplicates included).
     pub states: usize,
     /// Unique states.
     pub unique: usize,
     /// Maximum depth.
     pub depth: usize,
-    /// Wall-clock seconds.
+    /// Wall-clock seconds of the exploration (not of the counterexample searches).
     pub seconds: f64,
     /// False when the timeout stopped the search.
     pub complete: bool,
+    /// Peak resident memory of the process so far (VmHWM), in KiB, where the OS tells it.
+    pub peak_rss_kib: Option<u64>,
     /// Every property.
     pub properties: Vec<PropertyVerdict>,
 }
@@ -73,6 +94,110 @@ impl CheckResult {
     #[must_use]
     pub fn passed(&self) -> bool {
         self.complete && self.properties.iter().all(|p| p.holds)
+    }
+
+    /// Unique states per second.
+    #[must_use]
+    pub fn rate(&self) -> f64 {
+        self.unique as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// The process's peak resident set size (`VmHWM` of `/proc/self/status`), in KiB.
+#[must_use]
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs the checker as `opts` says.
+#[must_use]
+pub fn run(opts: &CheckOptions) -> CheckResult {
+    let spinner = opts.progress.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar.set_message(format!("model checking ({:?} engine)", opts.engine).to_lowercase());
+        bar
+    });
+    let result = match opts.engine {
+        Engine::Native => run_native(opts, spinner.as_ref()),
+        Engine::Stateright => run_stateright(opts, spinner.as_ref()),
+    };
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    result
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Always => "always",
+        Kind::Eventually => "eventually",
+        Kind::Sometimes => "sometimes",
+    }
+}
+
+/// The shortest path to a violation of the named property (None for `sometimes`).
+fn counterexample(cfg: &ModelConfig, name: &str) -> Option<Vec<Action>> {
+    let prop = catalog(cfg).into_iter().find(|p| p.name == name)?;
+    match prop.judge {
+        Judge::Always(ok) => shortest_path(cfg, |s, _| !ok(cfg, s)),
+        Judge::Eventually(ok) => shortest_path(cfg, |s, terminal| terminal && !ok(cfg, s)),
+        Judge::Sometimes(_) | Judge::Witnessed(_) => None,
+    }
+}
+
+fn run_native(opts: &CheckOptions, spinner: Option<&indicatif::ProgressBar>) -> CheckResult {
+    let threads = opts.threads.max(1);
+    let progress = explore::Progress::default();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let options = explore::Options {
+        threads,
+        symmetry: opts.symmetry,
+        timeout: opts.timeout,
+    };
+    let outcome = std::thread::scope(|scope| {
+        if let Some(bar) = spinner {
+            scope.spawn(|| {
+                use std::sync::atomic::Ordering::Relaxed;
+                while !done.load(Relaxed) {
+                    bar.set_message(format!(
+                        "model checking: {} transitions, depth {}",
+                        progress.states.load(Relaxed),
+                        progress.depth.load(Relaxed)
+                    ));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        }
+        let out = explore::explore_with(&opts.config, options, &progress);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    });
+    let peak = peak_rss_kib();
+    let properties = outcome
+        .verdicts
+        .iter()
+        .map(|v| PropertyVerdict {
+            name: v.name,
+            expectation: kind_name(v.kind),
+            discovered: v.discovered,
+            holds: v.holds(),
+            path: (!v.holds() && v.kind != Kind::Sometimes)
+                .then(|| counterexample(&opts.config, v.name))
+                .flatten(),
+        })
+        .collect();
+    CheckResult {
+        threads,
+        states: usize::try_from(outcome.states).unwrap_or(usize::MAX),
+        unique: usize::try_from(outcome.unique).unwrap_or(usize::MAX),
+        depth: outcome.depth,
+        seconds: outcome.seconds,
+        complete: outcome.complete,
+        peak_rss_kib: peak,
+        properties,
     }
 }
 
@@ -84,50 +209,28 @@ fn expectation_name(e: &Expectation) -> &'static str {
     }
 }
 
-/// Runs the checker as `opts` says.
-#[must_use]
-pub fn run(opts: &CheckOptions) -> CheckResult {
+fn run_stateright(opts: &CheckOptions, spinner: Option<&indicatif::ProgressBar>) -> CheckResult {
     let started = Instant::now();
     let mut builder = opts.config.clone().checker().threads(opts.threads.max(1));
     if let Some(t) = opts.timeout {
         builder = builder.timeout(t);
     }
-    let spinner = opts.progress.then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    });
-    macro_rules! wait {
-        ($checker:expr) => {{
-            let checker = $checker;
-            while !checker.is_done() {
-                if let Some(bar) = &spinner {
-                    bar.set_message(format!(
-                        "model checking: {} unique states, depth {}",
-                        checker.unique_state_count(),
-                        checker.max_depth()
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let checker = checker.join();
-            let discoveries = checker.discoveries();
-            (
-                checker.state_count(),
-                checker.unique_state_count(),
-                checker.max_depth(),
-                discoveries,
-            )
-        }};
-    }
-    let (states, unique, depth, discoveries) = match (opts.strategy, opts.symmetry) {
-        (Strategy::Bfs, _) => wait!(builder.spawn_bfs()),
-        (Strategy::Dfs, false) => wait!(builder.spawn_dfs()),
-        (Strategy::Dfs, true) => wait!(builder.symmetry().spawn_dfs()),
+    let checker: Box<dyn Checker<ModelConfig>> = match (opts.strategy, opts.symmetry) {
+        (Strategy::Bfs, _) => Box::new(builder.spawn_bfs()),
+        (Strategy::Dfs, false) => Box::new(builder.spawn_dfs()),
+        (Strategy::Dfs, true) => Box::new(builder.symmetry().spawn_dfs()),
     };
-    if let Some(bar) = spinner {
-        bar.finish_and_clear();
+    while !checker.is_done() {
+        if let Some(bar) = spinner {
+            bar.set_message(format!(
+                "model checking (stateright): {} unique states, depth {}",
+                checker.unique_state_count(),
+                checker.max_depth()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
+    let discoveries = checker.discoveries();
     let seconds = started.elapsed().as_secs_f64();
     let complete = opts.timeout.is_none_or(|t| started.elapsed() < t);
     let properties = opts
@@ -135,37 +238,27 @@ pub fn run(opts: &CheckOptions) -> CheckResult {
         .properties()
         .into_iter()
         .map(|p| {
-            let path = discoveries
-                .get(p.name)
-                .cloned()
-                .map(stateright::Path::into_actions);
-            // stateright's BFS reports a short, not always the shortest, counterexample (M6):
-            // for an `always` property re-search with the model's own shortest-path BFS.
-            let path = match path {
-                Some(found) if matches!(p.expectation, Expectation::Always) => Some(
-                    offline_v2_model::shortest::shortest_counterexample(&opts.config, p.condition)
-                        .unwrap_or(found),
-                ),
-                other => other,
-            };
-            let discovered = path.is_some();
+            let found = discoveries.contains_key(p.name);
             let sometimes = matches!(p.expectation, Expectation::Sometimes);
             PropertyVerdict {
                 name: p.name,
                 expectation: expectation_name(&p.expectation),
-                discovered,
-                holds: discovered == sometimes,
-                path,
+                discovered: found,
+                holds: found == sometimes,
+                path: (found && !sometimes)
+                    .then(|| counterexample(&opts.config, p.name))
+                    .flatten(),
             }
         })
         .collect();
     CheckResult {
         threads: opts.threads.max(1),
-        states,
-        unique,
-        depth,
+        states: checker.state_count(),
+        unique: checker.unique_state_count(),
+        depth: checker.max_depth(),
         seconds,
         complete,
+        peak_rss_kib: peak_rss_kib(),
         properties,
     }
 }
@@ -192,7 +285,8 @@ pub fn report_json(config: &str, description: &str, runs: &[CheckResult]) -> ser
         "description": description,
         "runs": runs.iter().map(|r| json!({
             "threads": r.threads, "unique_states": r.unique, "states_generated": r.states,
-            "max_depth": r.depth, "seconds": r.seconds.max(1e-6), "complete": r.complete
+            "max_depth": r.depth, "seconds": r.seconds.max(1e-6), "complete": r.complete,
+            "peak_rss_kib": r.peak_rss_kib,
         })).collect::<Vec<_>>(),
         "properties": props,
     })
@@ -202,19 +296,36 @@ pub fn report_json(config: &str, description: &str, runs: &[CheckResult]) -> ser
 #[must_use]
 pub fn describe(cfg: &ModelConfig) -> String {
     let s = &cfg.setup;
+    let b = &cfg.bounds;
+    let f = &b.faults_enabled;
     let per_group: Vec<String> = s
         .groups
         .iter()
         .map(|g| g.resources.len().to_string())
         .collect();
+    let kinds: Vec<&str> = [
+        (f.lock, "lock"),
+        (f.busy, "busy"),
+        (f.crash, "crash"),
+        (f.net, "net"),
+        (f.embedded, "embedded"),
+        (f.fail_work, "fail"),
+        (f.panic, "panic"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| *name)
+    .collect();
     format!(
-        "{} nodes, {} group(s) of [{}] resources, {} calls, {} faults, pending_timeout {}, retry_interval {}",
+        "{} nodes, {} group(s) of [{}] resources, {} calls ({} offline × {} move flag sets{}), {} faults ({})",
         s.nodes.len(),
         s.groups.len(),
         per_group.join(", "),
-        cfg.bounds.calls,
-        cfg.bounds.faults,
-        s.pending_timeout,
-        s.retry_interval
+        b.calls,
+        b.offline_flags.len(),
+        b.move_flags.len(),
+        if b.null_dest { ", null destination too" } else { "" },
+        b.faults,
+        kinds.join(",")
     )
 }

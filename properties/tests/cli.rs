@@ -158,7 +158,14 @@ fn the_corpus_replays_clean_through_the_command_line() {
 fn bad_command_lines_exit_2_with_a_message() {
     for args in [
         vec!["check", "--nodes", "9"],
-        vec!["check", "--symmetry"],
+        vec![
+            "check",
+            "--engine",
+            "stateright",
+            "--strategy",
+            "bfs",
+            "--symmetry",
+        ],
         vec!["check", "--bug", "no-such-bug"],
         vec!["replay"],
         vec!["replay", "/nonexistent/scenarios"],

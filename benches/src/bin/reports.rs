@@ -205,7 +205,9 @@ fn main() -> ExitCode {
         Command::ModelCheck { input, out } => ModelCheck::load(&input)
             .map_err(|e| e.to_string())
             .and_then(|m| {
-                write(&out.join("model-check.md"), &m.to_markdown())?;
+                let md = offline_v2_benches::model_report::with_table(m.to_markdown(), &out)
+                    .map_err(|e| e.to_string())?;
+                write(&out.join("model-check.md"), &md)?;
                 eprintln!("reports: wrote {}", out.join("model-check.md").display());
                 Ok(m.passed())
             }),

@@ -9,8 +9,8 @@ use clap::Args;
 use offline_v2_model::actions::Action;
 
 use super::{bad_input, exit_code, ConfigArgs};
-use crate::conformance::{regression, scenario_of_setup, step_of_action};
-use crate::model_check::{self, CheckOptions, CheckResult, Strategy};
+use crate::conformance::{regression, scenario_of_setup, steps_of_path};
+use crate::model_check::{self, CheckOptions, CheckResult, Engine, Strategy};
 use crate::scenario::Scenario;
 
 /// Options of `check`.
@@ -18,13 +18,17 @@ use crate::scenario::Scenario;
 pub struct CheckArgs {
     #[command(flatten)]
     config: ConfigArgs,
-    /// Checker threads (BFS counterexamples are shortest only with 1).
+    /// Checker threads.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Search order.
-    #[arg(long, value_enum, default_value_t = Strategy::Bfs)]
+    /// Which checker: the model's native parallel checker, or stateright's.
+    #[arg(long, value_enum, default_value_t = Engine::Native)]
+    engine: Engine,
+    /// Search order (bfs: stateright only; counterexamples are always the shortest, found by a
+    /// BFS once a property fails).
+    #[arg(long, value_enum, default_value_t = Strategy::Dfs)]
     strategy: Strategy,
-    /// Symmetry reduction over interchangeable nodes and groups (needs --strategy dfs).
+    /// Symmetry reduction over interchangeable nodes and groups (DFS only).
     #[arg(long)]
     symmetry: bool,
     /// Stop after this many seconds (the result is then marked incomplete).
@@ -46,11 +50,20 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             "--symmetry needs --strategy dfs (stateright applies symmetry reduction only to DFS)",
         );
     }
-    let cfg = args.config.config();
+    if args.strategy == Strategy::Bfs && args.engine == Engine::Native {
+        return bad_input(
+            "--strategy bfs needs --engine stateright (the native checker is depth-first)",
+        );
+    }
+    let cfg = match args.config.config() {
+        Ok(cfg) => cfg,
+        Err(e) => return bad_input(e),
+    };
     let setup = scenario_of_setup(&cfg.setup, "counterexample");
     let result = model_check::run(&CheckOptions {
         config: cfg.clone(),
         threads: args.threads,
+        engine: args.engine,
         strategy: args.strategy,
         symmetry: args.symmetry,
         timeout: args.timeout.map(Duration::from_secs),
@@ -61,7 +74,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         let v = model_check::report_json("check", &description, std::slice::from_ref(&result));
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
-        print_result(&description, &result, &setup);
+        println!("configuration: {description}");
+        println!(
+            "checker: {:?} {:?}, {} thread(s), symmetry {}",
+            args.engine,
+            args.strategy,
+            result.threads,
+            if args.symmetry { "on" } else { "off" }
+        );
+        print_result(&result, &setup);
     }
     if let Some(file) = &args.emit_scenario {
         if let Err(code) = emit_scenario(file, &result, &setup) {
@@ -72,14 +93,18 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 }
 
 /// The verdicts as text, with each counterexample as a numbered trace.
-fn print_result(description: &str, result: &CheckResult, setup: &Scenario) {
-    println!("configuration: {description}");
+fn print_result(result: &CheckResult, setup: &Scenario) {
+    let peak = result.peak_rss_kib.map_or_else(
+        || "?".to_owned(),
+        |k| format!("{:.1} MB", k as f64 / 1024.0),
+    );
     println!(
-        "states={}, unique={}, depth={}, sec={:.2}{}",
+        "states={}, unique={}, depth={}, sec={:.2}, peak RSS={peak}, unique/s={:.0}{}",
         result.states,
         result.unique,
         result.depth,
         result.seconds,
+        result.rate(),
         if result.complete {
             ""
         } else {
@@ -101,10 +126,11 @@ fn print_result(description: &str, result: &CheckResult, setup: &Scenario) {
     }
 }
 
-/// One line per action, as the scenario step it becomes.
+/// One line per action, as the scenario step it becomes (a `Timeout`/`Retry` as the `tick`
+/// that makes it due, M15).
 fn print_trace(setup: &Scenario, path: &[Action]) {
-    for (i, a) in path.iter().enumerate() {
-        let step = serde_json::to_value(step_of_action(setup, a)).unwrap_or_default();
+    for (i, step) in steps_of_path(setup, path).into_iter().enumerate() {
+        let step = serde_json::to_value(step).unwrap_or_default();
         println!("    {:>3}. {step}", i + 1);
     }
 }
@@ -119,12 +145,7 @@ fn emit_scenario(file: &Path, result: &CheckResult, setup: &Scenario) -> Result<
         eprintln!("no counterexample: nothing written to {}", file.display());
         return Ok(());
     };
-    let steps: Vec<_> = p
-        .path
-        .iter()
-        .flatten()
-        .map(|a| step_of_action(setup, a))
-        .collect();
+    let steps = steps_of_path(setup, p.path.as_deref().unwrap_or_default());
     let scenario = regression(setup, &format!("counterexample of {}", p.name), &steps);
     std::fs::write(file, scenario.to_text())
         .map_err(|e| bad_input(format!("cannot write {}: {e}", file.display())))?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use stateright::Model;
 
-use super::ConfigArgs;
+use super::{bad_input, ConfigArgs};
 use crate::model_check;
 
 /// Options of `explore`.
@@ -21,7 +21,10 @@ pub struct ExploreArgs {
 /// Serves the Explorer until interrupted.
 #[must_use]
 pub fn run(args: &ExploreArgs) -> ExitCode {
-    let cfg = args.config.config();
+    let cfg = match args.config.config() {
+        Ok(cfg) => cfg,
+        Err(e) => return bad_input(e),
+    };
     let address = ("127.0.0.1", args.port);
     println!(
         "Explorer of {} on http://127.0.0.1:{} (Ctrl-C to stop)",

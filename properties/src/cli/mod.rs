@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use offline_v2::loader::{find_cdylib, LoadedDll};
 use offline_v2_model::bugs::Bug;
-use offline_v2_model::config::{ModelConfig, Setup};
+use offline_v2_model::config::{Faults, ModelConfig};
 
 /// Exit code of a run with a failing check or expectation.
 pub const EXIT_FAILED: u8 = 1;
@@ -51,7 +51,7 @@ enum Command {
     /// A counterexample is printed as a numbered trace and can be written as a replayable
     /// SPEC §7 scenario with --emit-scenario.
     ///
-    /// Example: offline-v2 check --nodes 3 --groups 2 --strategy dfs --symmetry --threads 2
+    /// Example: offline-v2 check --nodes 4 --groups 2 --resources 1 --calls 3 --faults 2 --symmetry --threads 2
     #[command(verbatim_doc_comment)]
     Check(check::CheckArgs),
     /// Replay SPEC §7 scenario files on the implementation and the model, step by step.
@@ -99,27 +99,50 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// The model configuration options shared by `check` and `explore`.
+/// The model configuration options shared by `check` and `explore`: issue 11's budgets.
 #[derive(Args, Clone)]
 pub struct ConfigArgs {
-    /// Nodes (2–4).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=4))]
+    /// Nodes (2–8).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=8))]
     nodes: u8,
-    /// Groups (1–3).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    /// Groups (1–8).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
     groups: u8,
-    /// Resources per group (1–3).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
+    /// Resources per group (1–7; at most 16 in all).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=7))]
     resources: u8,
-    /// Budget of client calls.
-    #[arg(long)]
-    calls: Option<u8>,
-    /// Budget of faults.
-    #[arg(long)]
-    faults: Option<u8>,
+    /// Budget of client calls: every call costs one, rejected ones too (OfflineResourceEx
+    /// with each of the 8 sets of {IGNORE, FORCE_WITH_TERMINATION, DO_NOT_UPDATE},
+    /// OnlineResourceEx, MoveGroupEx with each of the 8 sets of {IGNORE, RETURN_TO_SOURCE,
+    /// QUEUE_ENABLED} to every node and to null, CancelGroupOperation).
+    #[arg(long, default_value_t = 2)]
+    calls: u8,
+    /// Budget of faults: every fault and every heal costs one (lock/unlock, busy/unbusy,
+    /// crash/start, net_down/net_up, embedded_failure, inject_panic), each offered only when
+    /// it changes something. Outcomes of pending calls (complete, fail, time out) and retries
+    /// of queued moves are free.
+    #[arg(long, default_value_t = 1)]
+    faults: u8,
+    /// Which faults, comma-separated: lock, busy, crash, net, embedded, fail (failing pending
+    /// work, free), panic — or all, none.
+    #[arg(long, default_value = "lock,busy,crash,net,embedded,fail", value_parser = Faults::parse)]
+    fault_kinds: Faults,
+    /// Initial owners: spread (group k on node k, round-robin) or first (every group on the
+    /// first node, which makes interchangeable groups symmetric from the start).
+    #[arg(long, value_enum, default_value_t = Owners::Spread)]
+    owners: Owners,
     /// Check a deliberately broken variant of the model (non-vacuity), e.g. ReturnLegWithoutDnu.
     #[arg(long, value_parser = parse_bug)]
     bug: Option<Bug>,
+}
+
+/// Where the groups start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Owners {
+    /// Round-robin over the nodes.
+    Spread,
+    /// All on the first node.
+    First,
 }
 
 fn parse_bug(text: &str) -> Result<Bug, String> {
@@ -134,35 +157,29 @@ fn parse_bug(text: &str) -> Result<Bug, String> {
 }
 
 impl ConfigArgs {
-    /// The model configuration these options describe.
-    #[must_use]
-    pub fn config(&self) -> ModelConfig {
-        let mut cfg = ModelConfig::default();
-        let default = ModelConfig::default();
-        let same_shape = default.setup.nodes.len() == usize::from(self.nodes)
-            && default.setup.groups.len() == usize::from(self.groups)
-            && default
-                .setup
-                .groups
-                .iter()
-                .all(|g| g.resources.len() == usize::from(self.resources));
-        if !same_shape {
-            cfg.setup = Setup::uniform(
-                usize::from(self.nodes),
-                usize::from(self.groups),
-                usize::from(self.resources),
-            );
-        }
-        if let Some(c) = self.calls {
-            cfg.bounds.calls = c;
-        }
-        if let Some(f) = self.faults {
-            cfg.bounds.faults = f;
+    /// The model configuration these options describe (`ModelConfig::table`).
+    ///
+    /// # Errors
+    /// The set-up exceeds what the model holds.
+    pub fn config(&self) -> Result<ModelConfig, String> {
+        let mut cfg = ModelConfig::table(
+            usize::from(self.nodes),
+            usize::from(self.groups),
+            usize::from(self.resources),
+            self.calls,
+            self.faults,
+        );
+        cfg.bounds.faults_enabled = self.fault_kinds.clone();
+        if self.owners == Owners::First {
+            for g in &mut cfg.setup.groups {
+                g.owner = 0;
+            }
         }
         if let Some(bug) = self.bug {
             cfg = cfg.with_bug(bug);
         }
-        cfg
+        cfg.setup.validate()?;
+        Ok(cfg)
     }
 }
 

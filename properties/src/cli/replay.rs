@@ -80,7 +80,7 @@ pub fn replay_one(
         .instances(scenario.nodes.len())
         .map_err(|e| e.to_string())?;
     let mut imp = ImplSide::new(scenario, dlls).map_err(|e| e.to_string())?;
-    let mut model = ModelSide::new(scenario);
+    let mut model = ModelSide::new(scenario)?;
     Ok(match which {
         Sides::Both => replay(scenario, &mut [&mut imp as &mut dyn Side, &mut model]),
         Sides::Impl => replay(scenario, &mut [&mut imp as &mut dyn Side]),

@@ -21,7 +21,7 @@ use crate::conformance::{
     fixtures, flag_sweep, reachable_coverage, regression, run_exhaustive, run_random,
     scenario_of_setup, write_scenario, Coverage,
 };
-use crate::model_check::{self, CheckOptions, CheckResult, Strategy};
+use crate::model_check::{self, CheckOptions, CheckResult, Engine, Strategy};
 use crate::scenario::Scenario;
 
 /// Options of `verify`.
@@ -109,7 +109,7 @@ impl Progress {
     }
 }
 
-/// Phase 1: the model check of the default configuration (BFS, exhaustive).
+/// Phase 1: the model check of the default configuration (native checker, exhaustive).
 #[derive(Debug, Clone)]
 pub struct ModelCheckPhase {
     /// The configuration, described.
@@ -127,7 +127,8 @@ fn model_check_phase(cfg: &ModelConfig, progress: &Progress) -> ModelCheckPhase 
     let result = model_check::run(&CheckOptions {
         config: cfg.clone(),
         threads: 1,
-        strategy: Strategy::Bfs,
+        engine: Engine::Native,
+        strategy: Strategy::Dfs,
         symmetry: false,
         timeout: None,
         progress: false,
@@ -165,7 +166,7 @@ impl ModelCheckPhase {
     pub fn row(&self) -> SummaryRow {
         let r = &self.result;
         SummaryRow {
-            what: "model check (BFS, default config)",
+            what: "model check (default config)",
             amount: format!(
                 "{} unique states, depth {}, {} properties",
                 r.unique,
