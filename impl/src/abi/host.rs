@@ -999,3 +999,156 @@ impl<'a> TableCaller<'a> {
         }
     }
 }
+
+/// What a loaded DLL exports besides its WSFC table (issue 15: say what can run).
+impl DllEntries {
+    /// True if the DLL exports the classic `Startup`.
+    #[must_use]
+    pub fn has_classic_startup(&self) -> bool {
+        self.classic.is_some()
+    }
+
+    /// True if the DLL has the reference release export (instances can be freed, A1).
+    #[must_use]
+    pub fn has_release(&self) -> bool {
+        self.extras.release.is_some()
+    }
+
+    /// True if the DLL has the reference state-query export.
+    #[must_use]
+    pub fn has_state(&self) -> bool {
+        self.extras.state.is_some()
+    }
+}
+
+/// Calls whose buffers end right before an unreadable page ([`super::guard`]): what
+/// `offline-v2 conform` passes to a DLL it does not know (issue 15).
+impl TableDll {
+    /// `OfflineV2` with raw arguments: `dest` is `None` (NULL) or units followed by a NUL
+    /// only if `terminated`; `inbuf` is `None` (NULL) or a buffer of exactly `inbuf_size`
+    /// zero bytes. Each buffer ends at a guard page, so a DLL that reads past it faults.
+    /// ERROR_NOT_ENOUGH_MEMORY if the buffers cannot be mapped.
+    pub fn offline_v2_guarded(
+        &self,
+        resid: usize,
+        dest: Option<(&[u16], bool)>,
+        flags: u32,
+        inbuf: bool,
+        inbuf_size: u32,
+        reserved: u32,
+    ) -> ErrorCode {
+        let Some(offline) = self.fns.Offline else {
+            return ErrorCode::ERROR_INVALID_FUNCTION;
+        };
+        let dest = match dest {
+            None => None,
+            Some((units, terminated)) => {
+                let mut v = units.to_vec();
+                if terminated {
+                    v.push(0);
+                }
+                match super::guard::GuardedBytes::from_units(&v) {
+                    Some(g) => Some(g),
+                    None => return GUARD_NO_MEMORY,
+                }
+            }
+        };
+        let Ok(mut buffer) = guarded_buffer(inbuf, inbuf_size) else {
+            return GUARD_NO_MEMORY;
+        };
+        let mut dest = dest;
+        let dest_ptr = dest
+            .as_mut()
+            .map_or(ptr::null(), |g| g.as_mut_ptr().cast::<u16>().cast_const());
+        let inbuf_ptr = buffer.as_mut().map_or(ptr::null_mut(), |g| g.as_mut_ptr());
+        // SAFETY: the DLL's OfflineV2; the destination is NULL or readable units (with a NUL
+        // only if asked: a DLL that scans past 16 units faults on the guard page, which the
+        // caller isolates); InBuffer is NULL or readable for exactly InBufferSize bytes.
+        ErrorCode(unsafe {
+            offline(
+                as_resid(resid),
+                dest_ptr,
+                flags,
+                inbuf_ptr,
+                inbuf_size,
+                reserved,
+            )
+        })
+    }
+
+    /// `OnlineV2(resid, NULL, 0, inbuf, inbuf_size, reserved)` with the buffer (if any)
+    /// ending at a guard page.
+    pub fn online_v2_guarded(
+        &self,
+        resid: usize,
+        inbuf: bool,
+        inbuf_size: u32,
+        reserved: u32,
+    ) -> ErrorCode {
+        let Some(online) = self.fns.Online else {
+            return ErrorCode::ERROR_INVALID_FUNCTION;
+        };
+        let Ok(mut buffer) = guarded_buffer(inbuf, inbuf_size) else {
+            return GUARD_NO_MEMORY;
+        };
+        let inbuf_ptr = buffer.as_mut().map_or(ptr::null_mut(), |g| g.as_mut_ptr());
+        // SAFETY: the DLL's OnlineV2; EventHandle NULL is allowed (SPEC §1a); InBuffer is NULL
+        // or readable for exactly InBufferSize bytes.
+        ErrorCode(unsafe {
+            online(
+                as_resid(resid),
+                ptr::null_mut(),
+                0,
+                inbuf_ptr,
+                inbuf_size,
+                reserved,
+            )
+        })
+    }
+
+    /// `LooksAlive`/`IsAlive`/`Arbitrate`/`Release` presence, for a capability report.
+    #[must_use]
+    pub fn entry_presence(&self) -> [(&'static str, bool); 14] {
+        let f = &self.fns;
+        [
+            ("Open", f.Open.is_some()),
+            ("Close", f.Close.is_some()),
+            ("Online", f.Online.is_some()),
+            ("Offline", f.Offline.is_some()),
+            ("Terminate", f.Terminate.is_some()),
+            ("LooksAlive", f.LooksAlive.is_some()),
+            ("IsAlive", f.IsAlive.is_some()),
+            ("Arbitrate", f.Arbitrate.is_some()),
+            ("Release", f.Release.is_some()),
+            ("BeginResourceControl", f.BeginResourceControl.is_some()),
+            (
+                "BeginResourceTypeControl",
+                f.BeginResourceTypeControl.is_some(),
+            ),
+            ("Cancel", f.Cancel.is_some()),
+            (
+                "BeginResourceControlAsUser",
+                f.BeginResourceControlAsUser.is_some(),
+            ),
+            (
+                "BeginResourceTypeControlAsUser",
+                f.BeginResourceTypeControlAsUser.is_some(),
+            ),
+        ]
+    }
+}
+
+/// ERROR_NOT_ENOUGH_MEMORY (8, SPEC §2): the guard buffers could not be mapped.
+const GUARD_NO_MEMORY: ErrorCode = ErrorCode(8);
+
+/// A present InBuffer of exactly `size` zero bytes ending at a guard page (`Err` if it cannot
+/// be mapped), or `None` for NULL.
+fn guarded_buffer(present: bool, size: u32) -> Result<Option<super::guard::GuardedBytes>, ()> {
+    if !present {
+        return Ok(None);
+    }
+    let size = usize::try_from(size).map_err(|_| ())?;
+    super::guard::GuardedBytes::new(&vec![0u8; size])
+        .map(Some)
+        .ok_or(())
+}

@@ -10,9 +10,14 @@
 //!
 //! `docs/conform.md` describes what is checked and what a black box is assumed to do.
 
+pub mod cli;
 pub mod event;
 pub mod monitor;
+pub mod plan;
 pub mod rules;
+pub mod run;
+pub mod session;
+pub mod shrink;
 
 pub use event::{Callback, Dest, Event, OfflineCall, OnlineCall};
 pub use monitor::{DllMonitor, StartedBy, Tally, Violation};

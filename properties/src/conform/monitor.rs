@@ -362,7 +362,15 @@ impl DllMonitor {
             .resources
             .get(&resource)
             .is_some_and(|r| r.opened_before);
+        let open_now = self
+            .resources
+            .get(&resource)
+            .is_some_and(|r| r.resid.is_some());
         let Some(resid) = resid.filter(|&r| r != 0) else {
+            // NULL for a resource open already is the DLL's right (one RESID per resource).
+            if open_now {
+                return;
+            }
             if opened_before {
                 self.violate(
                     Rule::R8,
