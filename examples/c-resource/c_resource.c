@@ -654,6 +654,7 @@ static DWORD start(LPCWSTR type, DWORD min, DWORD max, PCLRES_FUNCTION_TABLE *ou
     return ERROR_SUCCESS;
 }
 
+#ifndef ONLY_CLASSIC_STARTUP /* -DONLY_CLASSIC_STARTUP: a DLL from before StartupEx */
 RESDLL_EXPORT DWORD WINAPI StartupEx(LPCWSTR type, DWORD min, DWORD max,
                                      PCLRES_CALLBACK_FUNCTION_TABLE callbacks,
                                      PCLRES_FUNCTION_TABLE *out) {
@@ -668,6 +669,7 @@ RESDLL_EXPORT DWORD WINAPI StartupEx(LPCWSTR type, DWORD min, DWORD max,
     }
     return answer;
 }
+#endif
 
 RESDLL_EXPORT DWORD WINAPI Startup(LPCWSTR type, DWORD min, DWORD max,
                                    PSET_RESOURCE_STATUS_ROUTINE status, PLOG_EVENT_ROUTINE log,

@@ -100,10 +100,14 @@ pub enum RawDest {
 }
 
 /// A raw `OfflineV2` call with every argument as the caller chose it (SPEC §7 `raw_offline_v2`).
+///
+/// `R` is how the RESID is named: its value (`usize`, what the DLL receives), or, in a
+/// cluster [`Input`](crate::cluster::Input), a [`RawResid`](crate::cluster::RawResid) that the
+/// host resolves on the called node ([`RawOfflineV2::with_resid`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawOfflineV2 {
-    /// The RESID value, forged or real.
-    pub resid: usize,
+pub struct RawOfflineV2<R = usize> {
+    /// The RESID, forged or real.
+    pub resid: R,
     /// DestinationNodeName.
     pub dest: RawDest,
     /// OfflineFlags, unknown bits included.
@@ -114,6 +118,21 @@ pub struct RawOfflineV2 {
     pub inbuf_size: u32,
     /// Reserved.
     pub reserved: u32,
+}
+
+impl<R> RawOfflineV2<R> {
+    /// The same call with the RESID named by `resid` (the other five arguments unchanged).
+    #[must_use]
+    pub fn with_resid<S>(self, resid: S) -> RawOfflineV2<S> {
+        RawOfflineV2 {
+            resid,
+            dest: self.dest,
+            flags: self.flags,
+            inbuf: self.inbuf,
+            inbuf_size: self.inbuf_size,
+            reserved: self.reserved,
+        }
+    }
 }
 
 /// One node's resource DLL instance, as the host drives it.

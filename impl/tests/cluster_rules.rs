@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use offline_v2::cluster::{Entry, Input, Output, RawResid};
-use offline_v2::resource_dll::RawDest;
+use offline_v2::resource_dll::{RawDest, RawOfflineV2};
 use offline_v2::types::{
     MoveGroupFlags as M, NodeState, OfflineResourceFlags as O, PersistentState as P,
 };
@@ -1043,12 +1043,14 @@ fn raw_offline_v2_reaches_the_dll_but_the_host_is_not_told() {
     let (n1, n2, vm1) = (h.n("n1"), h.n("n2"), h.r("vm1"));
     let raw = |node, resid| Input::RawOfflineV2 {
         node,
-        resid,
-        dest: RawDest::Null,
-        flags: 0,
-        inbuf: None,
-        inbuf_size: 0,
-        reserved: 0,
+        call: RawOfflineV2 {
+            resid,
+            dest: RawDest::Null,
+            flags: 0,
+            inbuf: None,
+            inbuf_size: 0,
+            reserved: 0,
+        },
     };
     assert_eq!(
         h.step(raw(n2, RawResid::Of(vm1))),

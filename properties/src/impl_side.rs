@@ -3,7 +3,7 @@
 use offline_v2::cluster::{
     Cluster, ClusterConfig, Entry, GroupConfig, Input, Output, RawResid, ResourceConfig,
 };
-use offline_v2::resource_dll::{RawDest, ResourceDll};
+use offline_v2::resource_dll::{RawDest, RawOfflineV2, ResourceDll};
 use offline_v2::types::{GroupId, NodeId, NodeName, ResourceId};
 
 use crate::replay::{HostView, Obs, ObsEntry, Side};
@@ -184,23 +184,25 @@ pub fn input_of_call<D: ResourceDll>(side: &ImplSide<D>, call: &Call) -> Input {
             reserved,
         } => Input::RawOfflineV2 {
             node: side.node(node),
-            resid: match resid {
-                RawResidSpec::Value(v) => {
-                    RawResid::Value(usize::try_from(*v).unwrap_or(usize::MAX))
-                }
-                RawResidSpec::Resource(r) => RawResid::Of(side.resource(r)),
-            },
-            dest: match dest {
-                None => RawDest::Null,
-                Some(s) => RawDest::Units {
-                    units: s.encode_utf16().collect(),
-                    terminated: true,
+            call: RawOfflineV2 {
+                resid: match resid {
+                    RawResidSpec::Value(v) => {
+                        RawResid::Value(usize::try_from(*v).unwrap_or(usize::MAX))
+                    }
+                    RawResidSpec::Resource(r) => RawResid::Of(side.resource(r)),
                 },
+                dest: match dest {
+                    None => RawDest::Null,
+                    Some(s) => RawDest::Units {
+                        units: s.encode_utf16().collect(),
+                        terminated: true,
+                    },
+                },
+                flags: *flags,
+                inbuf: inbuf.clone(),
+                inbuf_size: *inbuf_size,
+                reserved: *reserved,
             },
-            flags: *flags,
-            inbuf: inbuf.clone(),
-            inbuf_size: *inbuf_size,
-            reserved: *reserved,
         },
     }
 }

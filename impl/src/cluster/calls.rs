@@ -6,7 +6,7 @@
 use super::flags::OfflineContext;
 use super::state::{Job, MoveEnds, Network, Phase};
 use super::{Cluster, Output, RawResid};
-use crate::resource_dll::{RawDest, RawOfflineV2, ResourceDll};
+use crate::resource_dll::{RawOfflineV2, ResourceDll};
 use crate::types::{
     ErrorCode, GroupId, MoveGroupFlags, NodeId, NodeState, OfflineResourceFlags, OpId,
     PersistentState, ResourceId, ResourceState,
@@ -274,17 +274,7 @@ impl<D: ResourceDll> Cluster<D> {
     }
 
     /// A raw `OfflineV2` on a node's export; the host is not told (SPEC §7, R20, I8).
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn raw_offline_v2(
-        &mut self,
-        node: NodeId,
-        resid: &RawResid,
-        dest: RawDest,
-        flags: u32,
-        inbuf: Option<Vec<u8>>,
-        inbuf_size: u32,
-        reserved: u32,
-    ) {
+    pub(super) fn raw_offline_v2(&mut self, node: NodeId, call: RawOfflineV2<RawResid>) {
         let Some(&state) = self.nodes.get(node.index()) else {
             // I8: an undeclared node index.
             return self.returned(ErrorCode::ERROR_CLUSTER_NODE_NOT_FOUND, None);
@@ -292,7 +282,7 @@ impl<D: ResourceDll> Cluster<D> {
         if state == NodeState::Down {
             return self.returned(ErrorCode::ERROR_CLUSTER_NODE_DOWN, None);
         }
-        let value = match *resid {
+        let value = match call.resid {
             RawResid::Value(value) => value,
             RawResid::Of(resource) => self.resids[node.index()]
                 .get(resource.index())
@@ -300,14 +290,7 @@ impl<D: ResourceDll> Cluster<D> {
                 .flatten()
                 .map_or(NEVER_ISSUED_RESID, |r| r.0.get()),
         };
-        let call = RawOfflineV2 {
-            resid: value,
-            dest,
-            flags,
-            inbuf,
-            inbuf_size,
-            reserved,
-        };
+        let call = call.with_resid(value);
         let code = self.dlls[node.index()].raw_offline_v2(&call);
         self.returned(code, None);
         self.drain(node);

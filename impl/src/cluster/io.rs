@@ -1,6 +1,6 @@
 //! Inputs, outputs and configuration of the sans-IO [`Cluster`](super::Cluster) (SPEC §5, §7).
 
-use crate::resource_dll::RawDest;
+use crate::resource_dll::RawOfflineV2;
 use crate::types::{
     ErrorCode, MoveGroupFlags, NodeId, NodeName, OfflineFlags, OfflineReason, OfflineResourceFlags,
     OpId, PersistentState, ResourceId, WorkMode,
@@ -95,18 +95,8 @@ pub enum Input {
     RawOfflineV2 {
         /// The node whose DLL is called (a Down node: ERROR_CLUSTER_NODE_DOWN, nothing called).
         node: NodeId,
-        /// Which RESID.
-        resid: RawResid,
-        /// DestinationNodeName.
-        dest: RawDest,
-        /// OfflineFlags, raw.
-        flags: u32,
-        /// InBuffer.
-        inbuf: Option<Vec<u8>>,
-        /// InBufferSize.
-        inbuf_size: u32,
-        /// Reserved.
-        reserved: u32,
+        /// The call's arguments, with the RESID named as [`RawResid`].
+        call: RawOfflineV2<RawResid>,
     },
     /// Pending offline work ends well.
     CompleteOffline(ResourceId),

@@ -394,15 +394,7 @@ impl<D: ResourceDll> Cluster<D> {
             Input::CancelGroupOperation { group, reserved } => {
                 self.cancel_group_operation(&group, reserved);
             }
-            Input::RawOfflineV2 {
-                node,
-                resid,
-                dest,
-                flags,
-                inbuf,
-                inbuf_size,
-                reserved,
-            } => self.raw_offline_v2(node, &resid, dest, flags, inbuf, inbuf_size, reserved),
+            Input::RawOfflineV2 { node, call } => self.raw_offline_v2(node, call),
             event => self.handle_event(event),
         }
         self.run_deferred();

@@ -283,7 +283,7 @@ pub fn quiet_injected_panics() {
 // ---- seeded random runs (shared by the fuzz and differential tests) ----
 
 use offline_v2::cluster::RawResid;
-use offline_v2::resource_dll::RawDest;
+use offline_v2::resource_dll::{RawDest, RawOfflineV2};
 
 /// A tiny deterministic generator (a seed reproduces a run).
 pub struct Lcg(pub u64);
@@ -374,12 +374,14 @@ pub fn random_input(rng: &mut Lcg) -> Input {
         20 => Input::InjectPanic(r),
         _ => Input::RawOfflineV2 {
             node: n,
-            resid: RawResid::Of(r),
-            dest: RawDest::Null,
-            flags: u32::try_from(rng.below(0x80)).unwrap(),
-            inbuf: None,
-            inbuf_size: 0,
-            reserved: 0,
+            call: RawOfflineV2 {
+                resid: RawResid::Of(r),
+                dest: RawDest::Null,
+                flags: u32::try_from(rng.below(0x80)).unwrap(),
+                inbuf: None,
+                inbuf_size: 0,
+                reserved: 0,
+            },
         },
     }
 }

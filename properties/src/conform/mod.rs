@@ -10,7 +10,6 @@
 //!
 //! `docs/conform.md` describes what is checked and what a black box is assumed to do.
 
-pub mod cli;
 pub mod event;
 pub mod monitor;
 pub mod plan;

@@ -30,7 +30,8 @@ use super::rules::{self, Effect, Rule};
 pub struct Violation {
     /// The rule.
     pub rule: Rule,
-    /// The index of the event (as numbered by the caller of [`DllMonitor::observe`]).
+    /// The number the caller gave the event that showed it ([`DllMonitor::observe`];
+    /// `offline-v2 conform` numbers by plan step, from 1).
     pub event: u64,
     /// The resource concerned, if one.
     pub resource: Option<u8>,
@@ -40,7 +41,7 @@ pub struct Violation {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (event #{}): {}", self.rule, self.event, self.message)
+        write!(f, "{} at #{}: {}", self.rule, self.event, self.message)
     }
 }
 
@@ -487,6 +488,7 @@ impl DllMonitor {
         };
         let locks = self.locks_seen(key, during);
         let judged = |state, locked| rules::offline_outcomes(state, locked, call);
+        let known = self.known_states(key);
         let outcome = self.judge(key, index, answer, &locks, &judged, true);
         if let Err((state, locked, allowed)) = outcome {
             let (rule, why) = rules::blame_offline(call, state, locked, answer);
@@ -495,8 +497,8 @@ impl DllMonitor {
                 index,
                 Some(key),
                 format!(
-                    "{} answered {answer}; the DLL last reported the resource {state}{}, so \
-                     R1-R9 allow {}: {why}",
+                    "{} answered {answer}; by what the DLL reported the resource is {known}{}, \
+                     so R1-R9 allow {}: {why}",
                     describe_offline(call),
                     if locked { " and locked" } else { "" },
                     rules::describe_codes(&allowed)
@@ -534,6 +536,7 @@ impl DllMonitor {
         };
         let locks = self.locks_seen(key, during);
         let judged = |state, _locked| rules::online_outcomes(state);
+        let known = self.known_states(key);
         if let Err((state, _, allowed)) = self.judge(key, index, answer, &locks, &judged, false) {
             let (rule, why) = rules::blame_online(state, answer);
             self.violate(
@@ -541,11 +544,25 @@ impl DllMonitor {
                 index,
                 Some(key),
                 format!(
-                    "{text} answered {answer}; the DLL last reported the resource {state}, so \
-                     R1-R9 allow {}: {why}",
+                    "{text} answered {answer}; by what the DLL reported the resource is \
+                     {known}, so R1-R9 allow {}: {why}",
                     rules::describe_codes(&allowed)
                 ),
             );
+        }
+    }
+
+    /// `Online`, or `Offline or Online` (just opened), … — what the host knows of the state.
+    fn known_states(&self, key: u8) -> String {
+        let mut names: Vec<&str> = self.resources.get(&key).map_or(Vec::new(), |r| {
+            r.hyps.iter().map(|h| h.state.name()).collect()
+        });
+        names.sort_unstable();
+        names.dedup();
+        if names.len() > 1 {
+            format!("{} (not known which)", names.join(" or "))
+        } else {
+            names.join("")
         }
     }
 
@@ -756,7 +773,7 @@ impl DllMonitor {
                 (
                     Rule::R8,
                     format!(
-                        "event #{since} answered ERROR_GEN_FAILURE for {name:?} but the DLL never \
+                        "call #{since} answered ERROR_GEN_FAILURE for {name:?} but the DLL never \
                          reported the resource Failed (SetResourceStatusEx) within the wait"
                     ),
                 )
@@ -764,7 +781,7 @@ impl DllMonitor {
                 (
                     Rule::R7,
                     format!(
-                        "event #{since} answered ERROR_IO_PENDING for {name:?} and no status \
+                        "call #{since} answered ERROR_IO_PENDING for {name:?} and no status \
                          callback came within the wait (exactly one is due: {})",
                         expected_status(&res.hyps)
                     ),

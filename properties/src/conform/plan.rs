@@ -145,6 +145,42 @@ impl Step {
     }
 }
 
+impl Step {
+    /// The resource this step is about, if one (a forged RESID is about none).
+    #[must_use]
+    pub fn resource(&self) -> Option<u8> {
+        let of = |t: &Target| match *t {
+            Target::Resource(r) | Target::Stale(r) => Some(r),
+            Target::Zero | Target::Forged(_) => None,
+        };
+        match self {
+            Step::Open { resource } => Some(*resource),
+            Step::Close { target }
+            | Step::Terminate { target }
+            | Step::Offline { target, .. }
+            | Step::Online { target, .. } => of(target),
+            Step::Control(
+                Control::Configure { resource: r, .. }
+                | Control::Lock(r)
+                | Control::Unlock(r)
+                | Control::Busy(r)
+                | Control::Unbusy(r),
+            ) => Some(*r),
+            Step::Wait { .. } | Step::Control(_) => None,
+        }
+    }
+
+    /// Whether a plan sliced to resource `r` keeps this step: the steps about `r`, every
+    /// wait and every control that is about no resource (node, links).
+    #[must_use]
+    pub fn concerns(&self, r: u8) -> bool {
+        match self.resource() {
+            Some(x) => x == r,
+            None => matches!(self, Step::Wait { .. } | Step::Control(_)),
+        }
+    }
+}
+
 /// A part of a plan, aimed at some rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

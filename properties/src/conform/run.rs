@@ -132,6 +132,8 @@ pub struct RunResult {
     pub probe: Option<Probe>,
     /// The plan that ran.
     pub plan: Plan,
+    /// Resource names, by index.
+    pub names: Vec<String>,
     /// How the run ended.
     pub outcome: Outcome,
     /// A crash or hang of the DLL (isolated runs only).
@@ -150,15 +152,21 @@ impl RunResult {
 
     /// The rule broken and the step that showed it, from a violation or a crash.
     #[must_use]
-    pub fn failure(&self) -> Option<(Rule, usize, String)> {
+    pub fn failure(&self) -> Option<Failure> {
         if let Some((step, v)) = &self.outcome.violation {
-            return Some((v.rule, *step, v.message.clone()));
+            return Some(Failure {
+                rule: v.rule,
+                step: *step,
+                message: v.message.clone(),
+                resource: v.resource,
+            });
         }
         let stop = self.stop.as_ref()?;
         let step = self.plan.steps.get(stop.step);
         let (rule, why) = step.map_or((Rule::R8, "the DLL crashed"), stop_rule);
-        let text = step.map_or_else(|| "a step".to_owned(), describe_step);
-        let message = if stop.what == "hang" {
+        let text = step.map_or_else(|| "a step".to_owned(), |s| describe_step(s, &self.names));
+        let hang = stop.what == "hang";
+        let message = if hang {
             format!(
                 "{text} did not return (a deadlock or an endless loop inside the DLL): every \
                  entry point returns, whatever the thread and re-entrancy (R8)"
@@ -169,9 +177,26 @@ impl RunResult {
                 stop.what
             )
         };
-        let rule = if stop.what == "hang" { Rule::R8 } else { rule };
-        Some((rule, stop.step, message))
+        Some(Failure {
+            rule: if hang { Rule::R8 } else { rule },
+            step: stop.step,
+            message,
+            resource: step.and_then(Step::resource),
+        })
     }
+}
+
+/// A rule broken in a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The rule.
+    pub rule: Rule,
+    /// The plan step that showed it.
+    pub step: usize,
+    /// What happened.
+    pub message: String,
+    /// The resource concerned, if one.
+    pub resource: Option<u8>,
 }
 
 /// Which rule a crash inside `step` breaks.
@@ -220,17 +245,23 @@ fn stop_rule(step: &Step) -> (Rule, &'static str) {
     }
 }
 
-/// `OfflineV2(r1, dest "N2", flags 0x41)`, … — a step for people.
+/// `OfflineV2(r1, dest "N2", flags 0x41)`, … — a step for people, with resource names from
+/// `names` (by index).
 #[must_use]
-pub fn describe_step(step: &Step) -> String {
+pub fn describe_step(step: &Step, names: &[String]) -> String {
+    let name = |r: &u8| {
+        names
+            .get(usize::from(*r))
+            .map_or_else(|| format!("resource #{r}"), |n| format!("{n:?}"))
+    };
     let t = |t: &Target| match t {
-        Target::Resource(r) => format!("r#{r}"),
-        Target::Stale(r) => format!("closed RESID of r#{r}"),
+        Target::Resource(r) => name(r),
+        Target::Stale(r) => format!("the closed RESID of {}", name(r)),
         Target::Zero => "RESID 0".into(),
         Target::Forged(v) => format!("forged RESID {v:#x}"),
     };
     match step {
-        Step::Open { resource } => format!("OpenV2(r#{resource})"),
+        Step::Open { resource } => format!("OpenV2({})", name(resource)),
         Step::Close { target } => format!("Close({})", t(target)),
         Step::Terminate { target } => format!("Terminate({})", t(target)),
         Step::Offline {
@@ -272,7 +303,7 @@ pub fn describe_step(step: &Step) -> String {
             s + ")"
         }
         Step::Wait { .. } => "wait for owed callbacks".into(),
-        Step::Control(c) => format!("workload control {c:?}"),
+        Step::Control(c) => format!("workload control {c:?} (control export)"),
     }
 }
 
@@ -384,6 +415,7 @@ pub fn execute(config: &RunConfig, plan: Option<Plan>, dir: Option<&Path>) -> Ru
         bad_input: None,
         probe: Some(probe),
         plan,
+        names: config.names.clone(),
         outcome,
         stop: None,
         seconds: started.elapsed().as_secs_f64(),
@@ -501,7 +533,7 @@ pub fn run_isolated(
         if stuck || started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return stopped(dir, "hang".into());
+            return stopped(dir, "hang".into(), &config.names);
         }
         std::thread::sleep(Duration::from_millis(5));
     };
@@ -511,7 +543,7 @@ pub fn run_isolated(
         }
     }
     let what = status.map_or_else(|| "an unknown end".to_owned(), describe_status);
-    let result = stopped(dir, what.clone());
+    let result = stopped(dir, what.clone(), &config.names);
     if result.plan.steps.is_empty() {
         let err = std::fs::read_to_string(dir.join("child.stderr")).unwrap_or_default();
         return RunResult::bad(format!(
@@ -548,7 +580,7 @@ fn describe_status(status: std::process::ExitStatus) -> String {
 
 /// A result for a child that crashed or hung: the plan it wrote and the step of its last
 /// `begin` line.
-fn stopped(dir: &Path, what: String) -> RunResult {
+fn stopped(dir: &Path, what: String, names: &[String]) -> RunResult {
     let plan: Plan = std::fs::read_to_string(dir.join("plan.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -577,6 +609,7 @@ fn stopped(dir: &Path, what: String) -> RunResult {
         bad_input: None,
         probe: None,
         plan,
+        names: names.to_vec(),
         outcome: Outcome {
             steps_run,
             violation,

@@ -39,6 +39,10 @@ pub struct TraceLine {
     /// The violation this event showed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub violation: Option<Violation>,
+    /// The first line says how the DLL was started (R4 reads locks differently after the
+    /// classic Startup).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub started_by: Option<StartedBy>,
 }
 
 /// How a session waits and how long it may run.
@@ -74,6 +78,7 @@ pub struct Outcome {
 pub struct Session<'w> {
     dll: TableDll,
     control: bool,
+    started_by: StartedBy,
     monitor: DllMonitor,
     options: SessionOptions,
     resids: Vec<Option<u64>>,
@@ -104,6 +109,7 @@ impl<'w> Session<'w> {
         Self {
             dll,
             control,
+            started_by,
             monitor: DllMonitor::new(started_by),
             options,
             resids: vec![None; n],
@@ -132,6 +138,16 @@ impl<'w> Session<'w> {
     /// Runs `plan` until its end, the first violation or the deadline.
     pub fn run(&mut self, plan: &Plan) -> Outcome {
         let mut out = Outcome::default();
+        let header = TraceLine {
+            step: 0,
+            t_us: 0,
+            begin: None,
+            n: None,
+            event: None,
+            violation: None,
+            started_by: Some(self.started_by),
+        };
+        self.write(&header);
         for (i, step) in plan.steps.iter().enumerate() {
             if self.options.deadline.is_some_and(|d| Instant::now() >= d) {
                 out.stopped_by_time = true;
@@ -141,6 +157,14 @@ impl<'w> Session<'w> {
             if let Err(v) = self.step(i, step) {
                 out.violation = Some((i, v));
                 break;
+            }
+        }
+        // Every plan ends by waiting for what is owed and listening for late or duplicate
+        // callbacks, attributed to its last step: a shrunk plan needs no trailing Wait.
+        if out.violation.is_none() && !out.stopped_by_time && out.steps_run > 0 {
+            let last = out.steps_run - 1;
+            if let Err(v) = self.wait(last, 0, true) {
+                out.violation = Some((last, v));
             }
         }
         out.tally = self.monitor.tally().clone();
@@ -169,15 +193,17 @@ impl<'w> Session<'w> {
             n: None,
             event: None,
             violation: None,
+            started_by: None,
         };
         self.write(&line);
     }
 
-    /// Judges `event` and writes it.
+    /// Judges `event` and writes it. The monitor numbers it by plan step, from 1, so its
+    /// messages ("call #12 answered …") match the reproducer's listing.
     fn observe(&mut self, step: usize, event: Event) -> Result<(), Violation> {
         let n = self.events;
         self.events += 1;
-        let verdict = self.monitor.observe(n, &event);
+        let verdict = self.monitor.observe(step as u64 + 1, &event);
         let line = TraceLine {
             step,
             t_us: self.elapsed_us(),
@@ -185,6 +211,7 @@ impl<'w> Session<'w> {
             n: Some(n),
             event: Some(event),
             violation: verdict.as_ref().err().cloned(),
+            started_by: None,
         };
         self.write(&line);
         verdict
@@ -360,6 +387,9 @@ impl<'w> Session<'w> {
             self.between(i)?;
         }
         self.longest_wait = self.longest_wait.max(started.elapsed());
+        // A callback right behind the last one (a duplicate) is judged in this wait.
+        std::thread::sleep(Duration::from_micros(200));
+        self.between(i)?;
         if grace {
             std::thread::sleep(self.options.grace);
             self.between(i)?;
@@ -453,4 +483,19 @@ impl Drop for Session<'_> {
 
 fn usize_of(resid: u64) -> usize {
     usize::try_from(resid).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_lines_round_trip() {
+        let header: Result<TraceLine, _> =
+            serde_json::from_str(r#"{"step":0,"t_us":0,"started_by":"Startup"}"#);
+        assert!(header.is_ok(), "{header:?}");
+        let begin: Result<TraceLine, _> =
+            serde_json::from_str(r#"{"step":0,"t_us":72,"begin":{"step":"open","resource":0}}"#);
+        assert!(begin.is_ok(), "{begin:?}");
+    }
 }

@@ -8,9 +8,10 @@
 
 use super::plan::Plan;
 use super::rules::Rule;
+use super::run::Failure;
 
-/// What one replay showed: the rule broken, the step that showed it, and the message.
-pub type Replayed = Option<(Rule, usize, String)>;
+/// What one replay showed: the failure, if any.
+pub type Replayed = Option<Failure>;
 
 /// A shrunk plan.
 #[derive(Debug, Clone)]
@@ -26,20 +27,22 @@ pub struct Shrunk {
     pub reproduced: bool,
 }
 
-/// Shrinks `plan`, whose run broke `rule` at step `at` with `message`, with at most
-/// `max_runs` replays through `replay`.
+/// Shrinks `plan`, whose run failed as `failure`, with at most `max_runs` replays through
+/// `replay`. The first tries are the prefix up to the failing step, then that prefix
+/// sliced to the failure's resource ([`super::plan::Step::concerns`]); then chunks of
+/// halving size are deleted from the end backwards.
 pub fn shrink(
     plan: &Plan,
-    rule: Rule,
-    at: usize,
-    message: &str,
+    failure: &Failure,
     max_runs: usize,
     replay: &mut dyn FnMut(&Plan) -> Replayed,
 ) -> Shrunk {
-    let mut keep: Vec<usize> = (0..=at.min(plan.steps.len().saturating_sub(1))).collect();
+    let rule: Rule = failure.rule;
+    let last = failure.step.min(plan.steps.len().saturating_sub(1));
+    let mut keep: Vec<usize> = (0..=last).collect();
     let mut out = Shrunk {
         plan: plan.subset(&keep),
-        message: message.to_owned(),
+        message: failure.message.clone(),
         runs: 0,
         reproduced: false,
     };
@@ -48,12 +51,27 @@ pub fn shrink(
     }
     out.runs += 1;
     match replay(&out.plan) {
-        Some((r, step, m)) if r == rule => {
-            keep.truncate(step + 1);
-            out.message = m;
+        Some(f) if f.rule == rule => {
+            keep.truncate(f.step + 1);
+            out.message = f.message;
             out.reproduced = true;
         }
         _ => return out,
+    }
+    if let Some(r) = failure.resource {
+        let sliced: Vec<usize> = keep
+            .iter()
+            .copied()
+            .filter(|&i| plan.steps[i].concerns(r))
+            .collect();
+        if sliced.len() < keep.len() && out.runs < max_runs {
+            out.runs += 1;
+            if let Some(f) = replay(&plan.subset(&sliced)).filter(|f| f.rule == rule) {
+                keep = sliced;
+                keep.truncate(f.step + 1);
+                out.message = f.message;
+            }
+        }
     }
     let mut chunk = (keep.len() / 2).max(1);
     while out.runs < max_runs {
@@ -67,14 +85,12 @@ pub fn shrink(
                 continue;
             }
             out.runs += 1;
-            if let Some((r, step, m)) = replay(&plan.subset(&candidate)) {
-                if r == rule {
-                    keep = candidate;
-                    keep.truncate(step + 1);
-                    end = end.min(keep.len());
-                    out.message = m;
-                    removed = true;
-                }
+            if let Some(f) = replay(&plan.subset(&candidate)).filter(|f| f.rule == rule) {
+                keep = candidate;
+                keep.truncate(f.step + 1);
+                end = end.min(keep.len());
+                out.message = f.message;
+                removed = true;
             }
         }
         if !removed {
@@ -110,11 +126,22 @@ mod tests {
                     .position(|s| matches!(s, Step::Wait { salt, .. } if *salt == want))
             };
             match (pos(3), pos(7)) {
-                (Some(_), Some(b)) => Some((Rule::R4, b, "x".into())),
+                (Some(_), Some(b)) => Some(Failure {
+                    rule: Rule::R4,
+                    step: b,
+                    message: "x".into(),
+                    resource: None,
+                }),
                 _ => None,
             }
         };
-        let s = shrink(&plan, Rule::R4, 7, "x", 100, &mut replay);
+        let failure = Failure {
+            rule: Rule::R4,
+            step: 7,
+            message: "x".into(),
+            resource: None,
+        };
+        let s = shrink(&plan, &failure, 100, &mut replay);
         assert!(s.reproduced);
         assert_eq!(
             s.plan.steps,

@@ -1,5 +1,5 @@
 //! `offline-v2 conform`: the command line of the conformance kit (issue 15,
-//! `docs/conform.md`). The binary's CLI only forwards to [`run`].
+//! `docs/conform.md`); the checker itself is [`crate::conform`].
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,35 +9,17 @@ use offline_v2::abi::dll::RESOURCE_TYPE;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::event::Event;
-use super::monitor::{DllMonitor, StartedBy};
-use super::plan::{Phase, Plan};
-use super::rules::Rule;
-use super::run::{self, describe_step, RunConfig, RunResult, Watchdog};
-use super::session::TraceLine;
-use super::shrink::{self, Shrunk};
+use super::{EXIT_BAD_INPUT, EXIT_FAILED};
+use crate::conform::event::Event;
+use crate::conform::monitor::{DllMonitor, StartedBy};
+use crate::conform::plan::{Phase, Plan};
+use crate::conform::rules::Rule;
+use crate::conform::run::{self, describe_step, RunConfig, RunResult, Watchdog};
+use crate::conform::session::TraceLine;
+use crate::conform::shrink::{self, Shrunk};
 
-const EXIT_FAILED: u8 = 1;
-const EXIT_BAD_INPUT: u8 = 2;
-
-/// Check any resource DLL against the DLL rules R1–R9, black-box.
-///
-/// Loads the shared library (StartupEx, else the classic Startup), acts as its host with a
-/// real callback table and sends every invalid-input class of R1, RESIDs that are 0, forged
-/// or closed, all 128 OfflineV2 flag combinations on every resource, calls on pending work
-/// and seeded random calls. Each answer and callback is judged against what R1–R9 allow
-/// given what the DLL reported so far; its lock, busy state, reachability and timing are its
-/// own. The DLL runs in a child process: a crash or a call that never returns is a
-/// violation, not the end of the checker. On a violation the run is shrunk to a minimal
-/// reproducer (replayed on fresh loads) and the command exits 1; bad input (no such file, not
-/// a DLL, no StartupEx/Startup, the type refused, a resource it cannot open) exits 2.
-///
-/// Writes DIR/trace.jsonl (every call, answer and callback) and, on a violation,
-/// DIR/repro.json (replay it with --replay). docs/conform.md explains the output.
-///
-/// Example: offline-v2 conform --dll build/libc_resource.so --resource-type "OfflineV2 C Example"
+/// The options of `offline-v2 conform` (the help text is on the subcommand).
 #[derive(clap::Args, Debug, Clone)]
-#[command(verbatim_doc_comment)]
 pub struct ConformArgs {
     /// The resource DLL (a shared library with the SPEC §1a interface).
     #[arg(long, value_name = "PATH", required_unless_present_any = ["check_trace", "child"])]
@@ -241,17 +223,10 @@ fn conform(args: &ConformArgs, config: &RunConfig, plan: Option<&Plan>) -> ExitC
         let _ = std::fs::copy(dir.join("run").join(name), dir.join(name));
     }
     let failure = result.failure();
-    let repro = failure.as_ref().map(|(rule, at, message)| {
+    let repro = failure.as_ref().map(|f| {
         let mut replay = |p: &Plan| one_run(args, config, Some(p), &dir.join("shrink")).failure();
-        let shrunk = shrink::shrink(
-            &result.plan,
-            *rule,
-            *at,
-            message,
-            args.shrink_runs,
-            &mut replay,
-        );
-        write_reproducer(config, *rule, &shrunk, dir)
+        let shrunk = shrink::shrink(&result.plan, f, args.shrink_runs, &mut replay);
+        write_reproducer(config, f.rule, &shrunk, dir)
     });
     if args.json {
         print_json(config, &result, repro.as_ref(), dir);
@@ -291,7 +266,7 @@ fn write_reproducer(
 
 /// A phase's row: (phase, steps planned, steps run, ok).
 fn phase_rows(result: &RunResult) -> Vec<(Phase, usize, usize, Option<bool>)> {
-    let failed_at = result.failure().map(|(_, at, _)| at);
+    let failed_at = result.failure().map(|f| f.step);
     let ran = result.outcome.steps_run;
     Phase::ALL
         .iter()
@@ -375,12 +350,17 @@ fn print_summary(
         );
     }
     match (result.failure(), repro) {
-        (Some((rule, at, message)), Some((r, path))) => {
-            println!("\nconform: FAILED — {rule} at step {at}: {message}");
+        (Some(f), Some((r, path))) => {
+            println!(
+                "\nconform: FAILED — {} at step {}: {}",
+                f.rule,
+                f.step + 1,
+                f.message
+            );
             println!(
                 "\nminimal reproducer: {} steps (from {}; {} replays{}), written to {}",
                 r.plan.steps.len(),
-                at + 1,
+                f.step + 1,
                 r.replays,
                 if r.reproduced {
                     ""
@@ -390,7 +370,7 @@ fn print_summary(
                 path.display()
             );
             for (i, s) in r.plan.steps.iter().enumerate() {
-                println!("  {:>3}. {}", i + 1, describe_step(s));
+                println!("  {:>3}. {}", i + 1, describe_step(s, &r.resources));
             }
             if r.reproduced {
                 println!("  → {}: {}", r.rule, r.message);
@@ -431,8 +411,8 @@ fn print_json(
         "tally": result.outcome.tally,
         "longest_wait_us": result.outcome.longest_wait_us,
         "seconds": result.seconds,
-        "violation": failure.as_ref().map(|(rule, step, message)| json!({
-            "rule": rule, "step": step, "message": message
+        "violation": failure.as_ref().map(|f| json!({
+            "rule": f.rule, "step": f.step + 1, "message": f.message, "resource": f.resource
         })),
         "reproducer": repro.map(|(r, path)| json!({
             "path": path, "steps": r.plan.steps.len(), "reproduced": r.reproduced,
@@ -459,18 +439,30 @@ fn check_trace(file: &Path) -> ExitCode {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let event: Event = match serde_json::from_str::<TraceLine>(line) {
+        // A conform trace line (numbered by plan step, from 1), or a bare event (by line).
+        let (number, event): (u64, Event) = match serde_json::from_str::<TraceLine>(line) {
+            Ok(TraceLine {
+                started_by: Some(by),
+                ..
+            }) => {
+                monitor = DllMonitor::new(by);
+                continue;
+            }
             Ok(TraceLine { begin: Some(_), .. }) => continue,
-            Ok(TraceLine { event: Some(e), .. }) => e,
+            Ok(TraceLine {
+                event: Some(e),
+                step,
+                ..
+            }) => (step as u64 + 1, e),
             _ => match serde_json::from_str::<Event>(line) {
-                Ok(e) => e,
+                Ok(e) => (i as u64 + 1, e),
                 Err(e) => {
                     eprintln!("error: {}:{}: not a trace line: {e}", file.display(), i + 1);
                     return ExitCode::from(EXIT_BAD_INPUT);
                 }
             },
         };
-        if let Err(v) = monitor.observe(events, &event) {
+        if let Err(v) = monitor.observe(number, &event) {
             println!("{}:{}: {v}", file.display(), i + 1);
             return ExitCode::from(EXIT_FAILED);
         }

@@ -1,0 +1,203 @@
+//! The `offline-v2` command line: one module per subcommand (`verify`, `check`, `replay`,
+//! `explore`); `src/main.rs` only calls [`main`]. `--help` on every subcommand explains it.
+//!
+//! Exit codes: [`EXIT_FAILED`] (1) a check failed, [`EXIT_BAD_INPUT`] (2) bad input (command
+//! line, scenario files, budget variables, an unloadable DLL), 0 everything held.
+
+pub mod check;
+pub mod conform;
+pub mod explore;
+pub mod replay;
+pub mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use offline_v2::loader::{find_cdylib, LoadedDll};
+use offline_v2_model::bugs::Bug;
+use offline_v2_model::config::{ModelConfig, Setup};
+
+/// Exit code of a run with a failing check or expectation.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code of bad input: nothing ran.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Formal model and property-based verification of the WSFC OfflineV2 entry point.
+///
+/// The implementation (the reference resource DLL, its host and the cluster coordinator) and an
+/// independent stateright model are checked against ../shared/SPEC.md and against each other.
+/// Exit codes: 0 everything held, 1 something failed, 2 bad input (command line or files).
+#[derive(Parser)]
+#[command(name = "offline-v2", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The main job: model-check the default configuration, run the conformance budget
+    /// (impl vs model) and replay the scenario corpus; print one summary table.
+    ///
+    /// Budgets come from OFFLINE_V2_CASES, OFFLINE_V2_DEPTH and OFFLINE_V2_SECONDS (README).
+    /// It also writes target/reports/model-check.json and conformance.json for the reports.
+    ///
+    /// Example: offline-v2 verify --json > summary.json
+    #[command(verbatim_doc_comment)]
+    Verify(verify::VerifyArgs),
+    /// Model-check a configuration of the stateright model and print every property's verdict.
+    ///
+    /// A counterexample is printed as a numbered trace and can be written as a replayable
+    /// SPEC §7 scenario with --emit-scenario.
+    ///
+    /// Example: offline-v2 check --nodes 3 --groups 2 --strategy dfs --symmetry --threads 2
+    #[command(verbatim_doc_comment)]
+    Check(check::CheckArgs),
+    /// Replay SPEC §7 scenario files on the implementation and the model, step by step.
+    ///
+    /// Every file is parsed first: a malformed one is reported with its JSON path and nothing
+    /// runs (exit 2). Then each scenario runs on the implementation (DLL calls through the
+    /// loaded cdylib) and on the model; any difference between them, or from an expectation,
+    /// is reported with the step index, the expectation, what each side produced and which
+    /// side diverged (exit 1).
+    ///
+    /// Example: offline-v2 replay properties/scenarios
+    #[command(verbatim_doc_comment)]
+    Replay(replay::ReplayArgs),
+    /// Serve stateright's Explorer on 127.0.0.1 to browse the model's states in a browser.
+    ///
+    /// Example: offline-v2 explore --port 3000   (then open http://127.0.0.1:3000)
+    #[command(verbatim_doc_comment)]
+    Explore(explore::ExploreArgs),
+    /// Check any resource DLL against the DLL rules R1-R9, black-box (docs/conform.md).
+    ///
+    /// Loads the shared library (StartupEx, else the classic Startup), acts as its host with a
+    /// real callback table and sends every invalid-input class of R1, RESIDs that are 0, forged
+    /// or closed, all 128 OfflineV2 flag combinations on every resource, calls on pending work
+    /// and seeded random calls. Each answer and callback is judged against what R1–R9 allow
+    /// given what the DLL reported so far; its lock, busy state, reachability and timing are its
+    /// own. The DLL runs in a child process: a crash or a call that never returns is a
+    /// violation, not the end of the checker. On a violation the run is shrunk to a minimal
+    /// reproducer (replayed on fresh loads) and the command exits 1; bad input (no such file, not
+    /// a DLL, no StartupEx/Startup, the type refused, a resource it cannot open) exits 2.
+    ///
+    /// Writes DIR/trace.jsonl (every call, answer and callback) and, on a violation,
+    /// DIR/repro.json (replay it with --replay). docs/conform.md explains the output.
+    ///
+    /// Example: offline-v2 conform --dll build/libc_resource.so --resource-type "OfflineV2 C Example"
+    #[command(verbatim_doc_comment)]
+    Conform(conform::ConformArgs),
+}
+
+/// Parses the command line and runs the subcommand.
+#[must_use]
+pub fn main() -> ExitCode {
+    run(Cli::parse())
+}
+
+/// Runs a parsed command line.
+#[must_use]
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Verify(args) => verify::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Replay(args) => replay::run(&args),
+        Command::Explore(args) => explore::run(&args),
+        Command::Conform(args) => conform::run(&args),
+    }
+}
+
+/// The model configuration options shared by `check` and `explore`.
+#[derive(Args, Clone)]
+pub struct ConfigArgs {
+    /// Nodes (2–4).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=4))]
+    nodes: u8,
+    /// Groups (1–3).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    groups: u8,
+    /// Resources per group (1–3).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
+    resources: u8,
+    /// Budget of client calls.
+    #[arg(long)]
+    calls: Option<u8>,
+    /// Budget of faults.
+    #[arg(long)]
+    faults: Option<u8>,
+    /// Check a deliberately broken variant of the model (non-vacuity), e.g. ReturnLegWithoutDnu.
+    #[arg(long, value_parser = parse_bug)]
+    bug: Option<Bug>,
+}
+
+fn parse_bug(text: &str) -> Result<Bug, String> {
+    let wanted: String = text.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    Bug::ALL
+        .into_iter()
+        .find(|b| format!("{b:?}").eq_ignore_ascii_case(&wanted))
+        .ok_or_else(|| {
+            let names: Vec<String> = Bug::ALL.iter().map(|b| format!("{b:?}")).collect();
+            format!("unknown bug {text:?}; one of: {}", names.join(", "))
+        })
+}
+
+impl ConfigArgs {
+    /// The model configuration these options describe.
+    #[must_use]
+    pub fn config(&self) -> ModelConfig {
+        let mut cfg = ModelConfig::default();
+        let default = ModelConfig::default();
+        let same_shape = default.setup.nodes.len() == usize::from(self.nodes)
+            && default.setup.groups.len() == usize::from(self.groups)
+            && default
+                .setup
+                .groups
+                .iter()
+                .all(|g| g.resources.len() == usize::from(self.resources));
+        if !same_shape {
+            cfg.setup = Setup::uniform(
+                usize::from(self.nodes),
+                usize::from(self.groups),
+                usize::from(self.resources),
+            );
+        }
+        if let Some(c) = self.calls {
+            cfg.bounds.calls = c;
+        }
+        if let Some(f) = self.faults {
+            cfg.bounds.faults = f;
+        }
+        if let Some(bug) = self.bug {
+            cfg = cfg.with_bug(bug);
+        }
+        cfg
+    }
+}
+
+/// Loads the resource DLL at `path`, or the built reference cdylib (or `$OFFLINE_V2_DLL`).
+///
+/// # Errors
+/// The loader's message (the callers exit [`EXIT_BAD_INPUT`]).
+pub fn load_dll(path: Option<&PathBuf>) -> Result<LoadedDll, String> {
+    let path = match path {
+        Some(p) => p.clone(),
+        None => find_cdylib().map_err(|e| e.to_string())?,
+    };
+    LoadedDll::open(&path).map_err(|e| e.to_string())
+}
+
+/// Prints `error: {message}` and returns [`EXIT_BAD_INPUT`].
+fn bad_input(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// 0 if `ok`, else [`EXIT_FAILED`].
+fn exit_code(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    }
+}
