@@ -547,7 +547,9 @@ fn dest_for(flags: u32, turn: u64) -> Dest {
 }
 
 /// All 128 combinations on every resource: Online first (a no-op if it is), then the
-/// OfflineV2, then wait for the callbacks.
+/// OfflineV2, then wait for the callbacks, then the OfflineV2 again with 0x01 toggled — now on
+/// a resource the DLL reported Offline or Failed (R3: ERROR_SUCCESS whatever the flags, lock
+/// or busy).
 fn flags(plan: &mut Plan, n: u8, rng: &mut Rng) {
     for flags in 0u32..0x80 {
         for r in 0..n {
@@ -560,20 +562,24 @@ fn flags(plan: &mut Plan, n: u8, rng: &mut Rng) {
                 grace: false,
             },
         );
-        for r in 0..n {
-            let dest = dest_for(flags, u64::from(flags) + u64::from(r));
+        // The second time with 0x01 toggled: a locked or busy resource that went offline
+        // with 0x01 is now asked without it (R9: R3 comes before R4 and R6).
+        for again in [flags, flags ^ 0x01] {
+            for r in 0..n {
+                let dest = dest_for(again, u64::from(flags) + u64::from(r));
+                plan.push(
+                    Phase::Flags,
+                    Step::offline(Target::Resource(r), dest, again),
+                );
+            }
             plan.push(
                 Phase::Flags,
-                Step::offline(Target::Resource(r), dest, flags),
+                Step::Wait {
+                    salt: salt(rng),
+                    grace: false,
+                },
             );
         }
-        plan.push(
-            Phase::Flags,
-            Step::Wait {
-                salt: salt(rng),
-                grace: false,
-            },
-        );
     }
 }
 

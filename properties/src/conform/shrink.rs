@@ -13,6 +13,9 @@ use super::run::Failure;
 /// What one replay showed: the failure, if any.
 pub type Replayed = Option<Failure>;
 
+/// Replays of the unshrunk prefix before giving up on reproducing it.
+const PREFIX_TRIES: usize = 3;
+
 /// A shrunk plan.
 #[derive(Debug, Clone)]
 pub struct Shrunk {
@@ -49,14 +52,18 @@ pub fn shrink(
     if max_runs == 0 {
         return out;
     }
-    out.runs += 1;
-    match replay(&out.plan) {
-        Some(f) if f.rule == rule => {
+    // A black box may need a few tries to show a race again.
+    for _ in 0..PREFIX_TRIES.min(max_runs) {
+        out.runs += 1;
+        if let Some(f) = replay(&out.plan).filter(|f| f.rule == rule) {
             keep.truncate(f.step + 1);
             out.message = f.message;
             out.reproduced = true;
+            break;
         }
-        _ => return out,
+    }
+    if !out.reproduced {
+        return out;
     }
     if let Some(r) = failure.resource {
         let sliced: Vec<usize> = keep
