@@ -27,8 +27,8 @@ pub enum LoadError {
     FileMissing(PathBuf),
     /// The path is a directory.
     #[error(
-        "resource DLL {0} is a directory, not a shared library: pass the DLL file itself \
-         (e.g. {0}/libmy_resource.so)"
+        "resource DLL {0} is a directory, not a shared library: pass the DLL file in it \
+         (e.g. libmy_resource.so)"
     )]
     IsDirectory(PathBuf),
     /// The dynamic loader refused the file.

@@ -180,6 +180,25 @@ pub struct DllEntries {
     /// `Drop` only).
     #[allow(dead_code)]
     keep: Option<Arc<dyn Any + Send + Sync>>,
+    /// Instances of a DLL without the release export, given back by dropped [`TableDll`]s
+    /// and handed out again by [`DllEntries::start_with_versions`] (shared by clones).
+    spares: Arc<Mutex<Vec<Spare>>>,
+}
+
+/// A started instance nobody uses, and what it was started as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Spare {
+    table: usize,
+    origin: Origin,
+}
+
+/// How an instance was started: reused only for the same start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    resource_type: String,
+    min: u32,
+    max: u32,
+    classic: bool,
 }
 
 impl std::fmt::Debug for DllEntries {
@@ -214,6 +233,7 @@ impl DllEntries {
                 state: Some(super::dll::OfflineV2ReferenceState),
             },
             keep: None,
+            spares: Arc::default(),
         }
     }
 
@@ -244,6 +264,7 @@ impl DllEntries {
                 state,
             },
             keep: Some(keep),
+            spares: Arc::default(),
         })
     }
 
@@ -287,15 +308,47 @@ impl DllEntries {
         min: u32,
         max: u32,
     ) -> Result<TableDll, StartError> {
+        let origin = Origin {
+            resource_type: resource_type.to_owned(),
+            min,
+            max,
+            classic: matches!(self.start, Start::Classic(_)),
+        };
+        if let Some(dll) = self.take_spare(&origin) {
+            return Ok(dll);
+        }
         let units: Vec<u16> = resource_type.encode_utf16().collect();
         let answer = self.startup_raw(Some(&units), min, max, true, true);
         match answer.instance {
-            Some(dll) => Ok(dll),
+            Some(mut dll) => {
+                if self.extras.release.is_none() {
+                    dll.origin = Some(origin);
+                }
+                Ok(dll)
+            }
             None if answer.code == ErrorCode::ERROR_SUCCESS => {
                 Err(StartError::BadTable("not a usable V4 table"))
             }
             None => Err(StartError::Startup(answer.code)),
         }
+    }
+
+    /// A spare instance started as `origin`, if a dropped one is waiting (issue 15: a DLL
+    /// without the release export must not run out of instances).
+    fn take_spare(&self, origin: &Origin) -> Option<TableDll> {
+        let table = {
+            let mut spares = lock(&self.spares);
+            let at = spares.iter().position(|s| &s.origin == origin)?;
+            spares.swap_remove(at).table
+        };
+        // SAFETY: `table` is a table this DLL returned from StartupEx for the same type and
+        // versions; it stays valid while the library is loaded (`keep`, held by `self`), and
+        // the instance it names was given back by the only TableDll that used it.
+        let mut dll =
+            unsafe { TableDll::from_table(table as *const ClresFunctionTable, self.clone()) }
+                .ok()?;
+        dll.origin = Some(origin.clone());
+        Some(dll)
     }
 
     /// Calls `StartupEx` (or classic `Startup`) with the arguments as given: `resource_type`
@@ -367,6 +420,9 @@ pub struct TableDll {
     sink: Arc<Sink>,
     /// RESID → registry key, for the RESIDs this host opened.
     keys: Mutex<Vec<(usize, usize)>>,
+    /// Set for an instance of a DLL without the release export: on drop it is closed, reset
+    /// and kept for the next start (its RESIDs closed, its workload reset).
+    origin: Option<Origin>,
 }
 
 // SAFETY: `table` is only passed back to the DLL's own exports as an identity (never read
@@ -432,6 +488,7 @@ impl TableDll {
             entries,
             sink: Arc::new(Mutex::new(Vec::new())),
             keys: Mutex::new(Vec::new()),
+            origin: None,
         })
     }
 
@@ -820,8 +877,23 @@ impl ControlRequestOwned {
 
 impl Drop for TableDll {
     fn drop(&mut self) {
+        let keys = std::mem::take(&mut *lock(&self.keys));
+        if let Some(origin) = self.origin.take() {
+            // No release export (issue 15): Close everything this host opened, reset the
+            // workload if the DLL takes controls, and keep the instance for the next start.
+            if let Some(close) = self.fns.Close {
+                for &(resid, _) in &keys {
+                    // SAFETY: the DLL's Close with a RESID its OpenV2 returned to this host.
+                    unsafe { close(as_resid(resid)) };
+                }
+            }
+            let _ = self.send_control(WorkloadControl::Reset);
+            lock(&self.entries.spares).push(Spare {
+                table: self.table as usize,
+                origin,
+            });
+        }
         {
-            let keys = std::mem::take(&mut *lock(&self.keys));
             let mut reg = registry();
             for (_, key) in keys {
                 reg.remove(&key);

@@ -175,16 +175,59 @@ impl ConfigArgs {
     }
 }
 
-/// Loads the resource DLL at `path`, or the built reference cdylib (or `$OFFLINE_V2_DLL`).
+/// Loads the resource DLL at `path`, or the built reference cdylib (or `$OFFLINE_V2_DLL`),
+/// starting instances of `resource_type` if given. Scenarios and lockstep conformance drive
+/// the workload through the control export, so a DLL without it is refused here with what to
+/// do instead, rather than failing every scenario (issue 15).
 ///
 /// # Errors
 /// The loader's message (the callers exit [`EXIT_BAD_INPUT`]).
-pub fn load_dll(path: Option<&PathBuf>) -> Result<LoadedDll, String> {
+pub fn load_dll(path: Option<&PathBuf>, resource_type: Option<&str>) -> Result<LoadedDll, String> {
     let path = match path {
         Some(p) => p.clone(),
         None => find_cdylib().map_err(|e| e.to_string())?,
     };
-    LoadedDll::open(&path).map_err(|e| e.to_string())
+    let mut dll = LoadedDll::open(&path).map_err(|e| e.to_string())?;
+    if let Some(t) = resource_type {
+        dll = dll.with_resource_type(t);
+    }
+    if let Some(why) = dll.capabilities().lockstep_blocker() {
+        return Err(format!("{}: {why}", path.display()));
+    }
+    // One start up front: a refused resource type is one clear error, not one per scenario.
+    dll.instance().map_err(|e| {
+        format!(
+            "{e} (resource type {:?}; pass the type the DLL implements with --resource-type \
+             NAME)",
+            dll.resource_type()
+        )
+    })?;
+    Ok(dll)
+}
+
+/// `DLL path (resource type "…"; StartupEx yes, …)`: printed in every summary.
+#[must_use]
+pub fn describe_dll(dll: &LoadedDll) -> String {
+    format!(
+        "{} (resource type {:?}; {})",
+        dll.path().display(),
+        dll.resource_type(),
+        dll.capabilities().summary()
+    )
+}
+
+/// The DLL as JSON: path, resource type and exports.
+#[must_use]
+pub fn dll_json(dll: &LoadedDll) -> serde_json::Value {
+    let c = dll.capabilities();
+    serde_json::json!({
+        "path": dll.path(),
+        "resource_type": dll.resource_type(),
+        "exports": {
+            "StartupEx": c.startup_ex, "Startup": c.startup, "control": c.control,
+            "release": c.release, "state": c.state,
+        },
+    })
 }
 
 /// Prints `error: {message}` and returns [`EXIT_BAD_INPUT`].

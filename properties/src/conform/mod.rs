@@ -12,6 +12,7 @@
 
 pub mod event;
 pub mod monitor;
+pub mod monitored;
 pub mod plan;
 pub mod rules;
 pub mod run;
