@@ -16,7 +16,8 @@
  *   CRES_FAIL           resources whose pending work ends Failed
  *   CRES_ONLINE_AT_OPEN resources that are already running when opened
  *   CRES_UNREACHABLE    destination node names this node cannot reach (R5)
- *   CRES_DELAY_MS       pending work ends after a random 0..N ms (default 5)
+ *   CRES_DELAY_MS       pending work ends after a random MIN..N ms (default 5)
+ *   CRES_MIN_DELAY_MS   MIN of that delay (default 0: work may end before the call returns)
  *   CRES_SEED           seed of those delays (default 1)
  *   CRES_CONFIG         a file of KEY=VALUE lines with the same keys (without "CRES_")
  *
@@ -63,7 +64,7 @@ struct config {
     char type[NAME_MAX_UNITS + 1];
     char locked[LIST_MAX], busy[LIST_MAX], sync_offline[LIST_MAX], sync_online[LIST_MAX];
     char fail[LIST_MAX], online_at_open[LIST_MAX], unreachable[LIST_MAX];
-    long delay_ms;
+    long delay_ms, min_delay_ms;
     unsigned seed;
 };
 
@@ -101,6 +102,9 @@ static void read_env(void) {
     const char *d = getenv("CRES_DELAY_MS");
     cfg.delay_ms = d ? strtol(d, NULL, 10) : 5;
     if (cfg.delay_ms < 0) cfg.delay_ms = 0;
+    const char *m = getenv("CRES_MIN_DELAY_MS");
+    cfg.min_delay_ms = m ? strtol(m, NULL, 10) : 0;
+    if (cfg.min_delay_ms < 0 || cfg.min_delay_ms > cfg.delay_ms) cfg.min_delay_ms = 0;
     const char *s = getenv("CRES_SEED");
     cfg.seed = s ? (unsigned)strtoul(s, NULL, 10) : 1u;
     rng_state = cfg.seed ? cfg.seed : 1u;
@@ -231,7 +235,8 @@ static void schedule(int slot) {
     struct resource *r = &table[slot];
     r->work++;
     if (job_count == MAX_JOBS) return; /* bounded queue: cannot happen with 256 resources */
-    long delay = cfg.delay_ms > 0 ? (long)(rand_r(&rng_state) % (unsigned)(cfg.delay_ms + 1)) : 0;
+    long span = cfg.delay_ms - cfg.min_delay_ms;
+    long delay = cfg.min_delay_ms + (span > 0 ? (long)(rand_r(&rng_state) % (unsigned)(span + 1)) : 0);
     jobs[job_count].slot = slot;
     jobs[job_count].generation = r->generation;
     jobs[job_count].work = r->work;
@@ -417,6 +422,15 @@ static void WINAPI close_resource(RESID resid) {
 static void WINAPI terminate(RESID resid) {
     pthread_mutex_lock(&mu);
     struct resource *r = lookup(resid);
+#ifdef BUG_TERMINATE_WAITS_UNDER_LOCK
+    /* BUG (R8): Terminate waits for pending work to end while holding the lock the worker
+     * needs to end it: a deadlock whenever work is pending. */
+    while (r && (r->state == ClusterResourceOfflinePending ||
+                 r->state == ClusterResourceOnlinePending)) {
+        struct timespec nap = {0, 1000000L};
+        nanosleep(&nap, NULL);
+    }
+#endif
     if (r) {
         r->state = ClusterResourceOffline; /* R19: Offline, pending work dropped */
         r->work++;

@@ -4,13 +4,13 @@
 
 mod conform_common;
 
-use conform_common::{c_args, c_dll, c_variants, conform, out_dir, text};
+use conform_common::{c_args, c_dll, c_variants, conform, conform_with, out_dir, text};
 use offline_v2_properties::cli::conform::Reproducer;
 use offline_v2_properties::conform::Rule;
 
 /// Each `-DBUG_…` build of `c_resource.c` and the rule it breaks (the comment at its
 /// `#ifdef` says why).
-const VARIANTS: [(&str, Rule); 15] = [
+const VARIANTS: [(&str, Rule); 16] = [
     ("RESERVED_IGNORED", Rule::R1),
     ("UNBOUNDED_DEST_SCAN", Rule::R1),
     ("RESID_IS_POINTER", Rule::R2),
@@ -23,6 +23,7 @@ const VARIANTS: [(&str, Rule); 15] = [
     ("TWO_CALLBACKS", Rule::R7),
     ("NO_ONLINE_CALLBACK", Rule::R7),
     ("ONLINE_RESERVED_IGNORED", Rule::R8),
+    ("TERMINATE_WAITS_UNDER_LOCK", Rule::R8),
     ("LOCK_BEFORE_STATE", Rule::R9),
     ("RESID_BEFORE_VALIDATION", Rule::R9),
     ("ONLINE_CHECKS_LOCK", Rule::R9),
@@ -91,7 +92,20 @@ fn the_classic_startup_only_build_passes_and_says_what_it_cannot_check() {
 fn variant_fails_naming(variant: &str, rule: Rule) {
     let dll = c_dll(Some(variant));
     let out = out_dir(&format!("c-{variant}"));
-    let o = conform(&c_args(&dll.to_string_lossy(), &out.to_string_lossy()));
+    let (dll_text, out_text) = (dll.to_string_lossy(), out.to_string_lossy());
+    let mut args = c_args(&dll_text, &out_text);
+    let mut env = vec![];
+    if variant == "TERMINATE_WAITS_UNDER_LOCK" {
+        // Each replay of a hang costs the watchdog's time: a short one, fewer replays, and
+        // work that is always still pending right after the call (so every replay hangs).
+        for (option, value) in [("--hang-timeout", "1s"), ("--shrink-runs", "16")] {
+            if let Some(i) = args.iter().position(|a| *a == option) {
+                args[i + 1] = value;
+            }
+        }
+        env.push(("CRES_MIN_DELAY_MS", "1"));
+    }
+    let o = conform_with(&args, &env);
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{variant}:\n{stdout}\n{stderr}");
     let verdict = format!("conform: FAILED — {rule} at step");
@@ -109,7 +123,7 @@ fn variant_fails_naming(variant: &str, rule: Rule) {
         "{variant}: the reproducer failed on a fresh load"
     );
     assert!(
-        !repro.plan.steps.is_empty() && repro.plan.steps.len() <= 12,
+        !repro.plan.steps.is_empty() && repro.plan.steps.len() <= 16,
         "{variant}: the reproducer has {} steps",
         repro.plan.steps.len()
     );
@@ -146,6 +160,7 @@ variant_tests! {
     r7_two_callbacks_for_one_pending_offline: "TWO_CALLBACKS",
     r7_a_pending_online_never_calls_back: "NO_ONLINE_CALLBACK",
     r8_online_does_not_validate_reserved: "ONLINE_RESERVED_IGNORED",
+    r8_terminate_deadlocks_and_the_watchdog_reports_a_hang: "TERMINATE_WAITS_UNDER_LOCK",
     r9_lock_checked_before_the_state: "LOCK_BEFORE_STATE",
     r9_resid_looked_up_before_validation: "RESID_BEFORE_VALIDATION",
     r9_online_refuses_a_locked_resource: "ONLINE_CHECKS_LOCK",

@@ -14,7 +14,7 @@ use crate::conform::event::Event;
 use crate::conform::monitor::{DllMonitor, StartedBy};
 use crate::conform::plan::{Phase, Plan};
 use crate::conform::rules::Rule;
-use crate::conform::run::{self, describe_step, RunConfig, RunResult, Watchdog};
+use crate::conform::run::{self, describe_step, Failure, RunConfig, RunResult, Watchdog};
 use crate::conform::session::TraceLine;
 use crate::conform::shrink::{self, Shrunk};
 
@@ -350,43 +350,57 @@ fn print_summary(
         );
     }
     match (result.failure(), repro) {
-        (Some(f), Some((r, path))) => {
-            println!(
-                "\nconform: FAILED — {} at step {}: {}",
-                f.rule,
-                f.step + 1,
-                f.message
-            );
-            println!(
-                "\nminimal reproducer: {} steps (from {}; {} replays{}), written to {}",
-                r.plan.steps.len(),
-                f.step + 1,
-                r.replays,
-                if r.reproduced {
-                    ""
-                } else {
-                    "; it did NOT reproduce on a fresh load: the DLL is nondeterministic here"
-                },
-                path.display()
-            );
-            for (i, s) in r.plan.steps.iter().enumerate() {
-                println!("  {:>3}. {}", i + 1, describe_step(s, &r.resources));
-            }
-            if r.reproduced {
-                println!("  → {}: {}", r.rule, r.message);
-            }
-            println!(
-                "replay it: offline-v2 conform --dll {} --resource-type {:?} --replay {}",
-                config.dll.display(),
-                config.resource_type,
-                path.display()
-            );
-        }
+        (Some(f), Some(repro)) => print_failure(config, &f, repro),
         _ => println!(
             "\nconform: R1-R9 held ({} steps, {:.1} s)",
             result.outcome.steps_run, result.seconds
         ),
     }
+}
+
+/// Steps of a reproducer printed in full; a longer one shows its first and last half of this.
+const LISTED: usize = 30;
+
+/// The verdict line, then the minimal reproducer and how to replay it.
+fn print_failure(config: &RunConfig, f: &Failure, (r, path): &(Reproducer, PathBuf)) {
+    println!(
+        "\nconform: FAILED — {} at step {}: {}",
+        f.rule,
+        f.step + 1,
+        f.message
+    );
+    println!(
+        "\nminimal reproducer: {} steps (from {}; {} replays{}), written to {}",
+        r.plan.steps.len(),
+        f.step + 1,
+        r.replays,
+        if r.reproduced {
+            ""
+        } else {
+            "; it did NOT reproduce on a fresh load: the DLL is nondeterministic here"
+        },
+        path.display()
+    );
+    let n = r.plan.steps.len();
+    for (i, s) in r.plan.steps.iter().enumerate() {
+        // A long one is shown by its ends (the file has every step).
+        if n > LISTED && (LISTED / 2..n - LISTED / 2).contains(&i) {
+            if i == LISTED / 2 {
+                println!("       … {} more steps …", n - LISTED);
+            }
+            continue;
+        }
+        println!("  {:>3}. {}", i + 1, describe_step(s, &r.resources));
+    }
+    if r.reproduced {
+        println!("  → {}: {}", r.rule, r.message);
+    }
+    println!(
+        "replay it: offline-v2 conform --dll {} --resource-type {:?} --replay {}",
+        config.dll.display(),
+        config.resource_type,
+        path.display()
+    );
 }
 
 fn print_json(

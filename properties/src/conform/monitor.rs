@@ -118,6 +118,33 @@ impl Hyp {
             .collect()
     }
 
+    /// R8: a failure inside answered ERROR_GEN_FAILURE; the resource must be reported Failed.
+    fn gen_failure(&self, index: u64) -> Hyp {
+        let mut n = self.clone();
+        n.late = n.late.saturating_add(u8::from(self.pending()));
+        n.state = ResourceState::Failed;
+        n.since = None;
+        n.owed.push(Owed {
+            state: ResourceState::Failed,
+            why: Why::GenFailure(index),
+        });
+        n
+    }
+
+    /// The hypothesis after an allowed answer with `effect` to call #`index`.
+    fn after(&self, effect: Effect, index: u64) -> Hyp {
+        let mut n = self.clone();
+        match effect {
+            Effect::Same => {}
+            Effect::Becomes(s) => n.state = s,
+            Effect::Starts(s) => {
+                n.state = s;
+                n.since = Some(index);
+            }
+        }
+        n
+    }
+
     /// Terminate or Close: no callback is owed any more, but one in flight may still come.
     fn ended(&self) -> Hyp {
         let extra = self.owed.len() + usize::from(self.pending());
@@ -614,35 +641,16 @@ impl DllMonitor {
         let mut started = false;
         for h in &candidates {
             if answer == ErrorCode::ERROR_GEN_FAILURE {
-                // R8: a failure inside; the resource must be reported Failed.
-                let mut n = h.clone();
-                n.late = n.late.saturating_add(u8::from(h.pending()));
-                n.state = ResourceState::Failed;
-                n.since = None;
-                n.owed.push(Owed {
-                    state: ResourceState::Failed,
-                    why: Why::GenFailure(index),
-                });
-                next.insert(n);
+                next.insert(h.gen_failure(index));
                 continue;
             }
             for &locked in locks {
                 for (code, effect) in outcomes(h.state, locked) {
                     allowed.push(code);
-                    if code != answer {
-                        continue;
+                    if code == answer {
+                        started |= matches!(effect, Effect::Starts(_));
+                        next.insert(h.after(effect, index));
                     }
-                    let mut n = h.clone();
-                    match effect {
-                        Effect::Same => {}
-                        Effect::Becomes(s) => n.state = s,
-                        Effect::Starts(s) => {
-                            n.state = s;
-                            n.since = Some(index);
-                            started = true;
-                        }
-                    }
-                    next.insert(n);
                 }
             }
         }
@@ -703,49 +711,55 @@ impl DllMonitor {
                     })
                     .collect();
             }
-            Callback::Status { state, .. } => {
-                if res.lost {
-                    return;
-                }
-                let explained: Vec<(Hyp, bool)> =
-                    res.hyps.iter().flat_map(|h| h.on_status(state)).collect();
-                if explained.is_empty() {
-                    let name = res.name.clone();
-                    let had_pending = res.hyps.iter().any(|h| !h.quiet());
-                    let why = if had_pending {
-                        format!(
-                            "it does not end the pending work (an offline ends Offline or \
-                             Failed, an online Online or Failed; expected {})",
-                            expected_status(&res.hyps)
-                        )
-                    } else {
-                        "no work is pending and none finished unreported: ERROR_IO_PENDING \
-                         gets exactly one status callback (a second completion?)"
-                            .to_owned()
-                    };
-                    self.violate(
-                        Rule::R7,
-                        index,
-                        Some(key),
-                        format!("SetResourceStatusEx({name:?}, {state}): {why}"),
-                    );
-                    return;
-                }
-                if explained.iter().all(|(_, late)| *late) {
-                    self.tally.late += 1;
-                } else if !matches!(
-                    state,
-                    ResourceState::OnlinePending | ResourceState::OfflinePending
-                ) {
-                    self.tally.completions += 1;
-                }
-                res.hyps = explained
-                    .into_iter()
-                    .map(|(h, _)| h)
-                    .take(MAX_HYPS)
-                    .collect();
-            }
+            Callback::Status { state, .. } => self.status(index, key, state),
         }
+    }
+
+    /// A status callback: it must end pending work (or be a progress report, or a late one
+    /// after Terminate/Close), exactly once per ERROR_IO_PENDING (R7).
+    fn status(&mut self, index: u64, key: u8, state: ResourceState) {
+        let Some(res) = self.resources.get_mut(&key) else {
+            return;
+        };
+        if res.lost {
+            return;
+        }
+        let explained: Vec<(Hyp, bool)> =
+            res.hyps.iter().flat_map(|h| h.on_status(state)).collect();
+        if explained.is_empty() {
+            let name = res.name.clone();
+            let why = if res.hyps.iter().any(|h| !h.quiet()) {
+                format!(
+                    "it does not end the pending work (an offline ends Offline or Failed, an \
+                     online Online or Failed; expected {})",
+                    expected_status(&res.hyps)
+                )
+            } else {
+                "no work is pending and none finished unreported: ERROR_IO_PENDING gets \
+                 exactly one status callback (a second completion?)"
+                    .to_owned()
+            };
+            self.violate(
+                Rule::R7,
+                index,
+                Some(key),
+                format!("SetResourceStatusEx({name:?}, {state}): {why}"),
+            );
+            return;
+        }
+        if explained.iter().all(|(_, late)| *late) {
+            self.tally.late += 1;
+        } else if !matches!(
+            state,
+            ResourceState::OnlinePending | ResourceState::OfflinePending
+        ) {
+            self.tally.completions += 1;
+        }
+        res.hyps = explained
+            .into_iter()
+            .map(|(h, _)| h)
+            .take(MAX_HYPS)
+            .collect();
     }
 
     fn expire(&mut self, index: u64) {

@@ -59,6 +59,12 @@ impl MonitorLog {
         }
     }
 
+    /// Events judged so far, over every node.
+    #[must_use]
+    pub fn events(&self) -> u64 {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).events
+    }
+
     /// Every violation so far: (node index, violation).
     #[must_use]
     pub fn violations(&self) -> Vec<(usize, Violation)> {

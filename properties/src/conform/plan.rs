@@ -392,63 +392,9 @@ fn setup(plan: &mut Plan, n: u8, control: bool) {
 /// Every class of R1 (OfflineV2) and amended R8 (OnlineV2), on resource 0 and on a forged
 /// RESID (R9: R1 before R2).
 fn invalid_inputs(plan: &mut Plan) {
-    let units = |s: &str| -> Vec<u16> { s.encode_utf16().collect() };
-    let dests = [
-        Dest::Name(String::new()),
-        Dest::Name("a".repeat(16)),
-        Dest::Name("n 1".into()),
-        Dest::Name("n_1".into()),
-        Dest::Name("n.1".into()),
-        Dest::Name("n\u{e9}".into()),
-        Dest::Units {
-            units: vec![0xD800, u16::from(b'a')],
-            terminated: true,
-        },
-        // No NUL within 16 units, the 16 units right before an unreadable page: a DLL that
-        // scans further faults (R1, "never UB" R2).
-        Dest::Units {
-            units: units("abcdefghijklmnop"),
-            terminated: false,
-        },
-    ];
     for target in [Target::Resource(0), Target::Forged(0x00DE_AD00_0000_BEEF)] {
-        let base = |flags: u32, dest: Dest| Step::offline(target, dest, flags);
-        let with = |step: Step, f: &dyn Fn(&mut Step)| {
-            let mut s = step;
-            f(&mut s);
-            s
-        };
-        let set_reserved = |v: u32| {
-            move |s: &mut Step| {
-                if let Step::Offline { reserved, .. } = s {
-                    *reserved = v;
-                }
-            }
-        };
-        for v in [1, 0x8000_0000] {
-            plan.push(
-                Phase::InvalidInput,
-                with(base(0x01, Dest::Null), &set_reserved(v)),
-            );
-        }
-        for bit in 7..32 {
-            plan.push(Phase::InvalidInput, base(0x01 | (1 << bit), Dest::Null));
-        }
-        plan.push(Phase::InvalidInput, base(0xFFFF_FFFF, Dest::Null));
-        plan.push(
-            Phase::InvalidInput,
-            with(base(0x01, Dest::Null), &|s| {
-                if let Step::Offline { inbuf_size, .. } = s {
-                    *inbuf_size = 16;
-                }
-            }),
-        );
-        plan.push(Phase::InvalidInput, base(0x0A, Dest::Name("N2".into())));
-        plan.push(Phase::InvalidInput, base(0x02, Dest::Null));
-        plan.push(Phase::InvalidInput, base(0x08, Dest::Null));
-        for d in &dests {
-            plan.push(Phase::InvalidInput, base(0x01, d.clone()));
-            plan.push(Phase::InvalidInput, base(0x02 | 0x01, d.clone()));
+        for step in invalid_offline(target) {
+            plan.push(Phase::InvalidInput, step);
         }
         // OnlineV2 (amended R8): Reserved, and a NULL buffer with a size.
         for (inbuf_size, reserved) in [(0, 1), (0, 0xFFFF_FFFF), (8, 0)] {
@@ -491,6 +437,64 @@ fn invalid_inputs(plan: &mut Plan) {
             grace: false,
         },
     );
+}
+
+/// Destinations R1 rejects: empty, too long, characters outside `[A-Za-z0-9-]`, a lone
+/// surrogate, and 16 units with no NUL right before an unreadable page (a DLL that scans
+/// further faults: R1, and "never UB" of R2).
+fn invalid_dests() -> Vec<Dest> {
+    vec![
+        Dest::Name(String::new()),
+        Dest::Name("a".repeat(16)),
+        Dest::Name("n 1".into()),
+        Dest::Name("n_1".into()),
+        Dest::Name("n.1".into()),
+        Dest::Name("n\u{e9}".into()),
+        Dest::Units {
+            units: vec![0xD800, u16::from(b'a')],
+            terminated: true,
+        },
+        Dest::Units {
+            units: "abcdefghijklmnop".encode_utf16().collect(),
+            terminated: false,
+        },
+    ]
+}
+
+/// Every OfflineV2 class R1 rejects, on `target`.
+fn invalid_offline(target: Target) -> Vec<Step> {
+    let base = |flags: u32, dest: Dest| Step::offline(target, dest, flags);
+    let mut out = Vec::new();
+    for reserved in [1, 0x8000_0000] {
+        out.push(Step::Offline {
+            target,
+            dest: Dest::Null,
+            flags: 0x01,
+            inbuf: false,
+            inbuf_size: 0,
+            reserved,
+        });
+    }
+    for bit in 7..32 {
+        out.push(base(0x01 | (1 << bit), Dest::Null));
+    }
+    out.push(base(0xFFFF_FFFF, Dest::Null));
+    out.push(Step::Offline {
+        target,
+        dest: Dest::Null,
+        flags: 0x01,
+        inbuf: false,
+        inbuf_size: 16,
+        reserved: 0,
+    });
+    out.push(base(0x0A, Dest::Name("N2".into())));
+    out.push(base(0x02, Dest::Null));
+    out.push(base(0x08, Dest::Null));
+    for d in invalid_dests() {
+        out.push(base(0x01, d.clone()));
+        out.push(base(0x02 | 0x01, d));
+    }
+    out
 }
 
 /// R2: RESID 0, forged values, a closed RESID; Close/Open cycles (a closed RESID is never

@@ -254,9 +254,6 @@ pub fn blame_offline(
     locked: bool,
     answer: ErrorCode,
 ) -> (Rule, String) {
-    use ResourceState as S;
-    let flags = OfflineFlags::from_bits_retain(call.flags);
-    let ignore = flags.contains(OfflineFlags::IGNORE_RESOURCE_STATUS);
     if answer == ErrorCode::ERROR_INVALID_PARAMETER {
         return (
             Rule::R1,
@@ -269,26 +266,39 @@ pub fn blame_offline(
             "an open RESID answered ERROR_RESOURCE_NOT_FOUND".into(),
         );
     }
-    if state != S::Online {
-        let due = match state {
-            S::OfflinePending => "ERROR_IO_PENDING (no second completion)",
-            S::OnlinePending => "ERROR_INVALID_STATE",
-            _ => "ERROR_SUCCESS",
-        };
-        if environment_answer(answer) {
-            return (
-                Rule::R9,
-                format!(
-                    "R3 comes before R4-R6: a resource that is {state} answers {due}, \
-                     whatever its lock, reachability or busy state"
-                ),
-            );
-        }
+    if state != ResourceState::Online {
+        return blame_settled(state, answer);
+    }
+    blame_online_state(call, locked, answer)
+}
+
+/// R3 decided: the resource is not Online.
+fn blame_settled(state: ResourceState, answer: ErrorCode) -> (Rule, String) {
+    use ResourceState as S;
+    let due = match state {
+        S::OfflinePending => "ERROR_IO_PENDING (no second completion)",
+        S::OnlinePending => "ERROR_INVALID_STATE",
+        _ => "ERROR_SUCCESS",
+    };
+    if environment_answer(answer) {
         return (
-            Rule::R3,
-            format!("a resource that is {state} answers {due}"),
+            Rule::R9,
+            format!(
+                "R3 comes before R4-R6: a resource that is {state} answers {due}, \
+                 whatever its lock, reachability or busy state"
+            ),
         );
     }
+    (
+        Rule::R3,
+        format!("a resource that is {state} answers {due}"),
+    )
+}
+
+/// R4-R7 decide: the resource is Online.
+fn blame_online_state(call: &OfflineCall, locked: bool, answer: ErrorCode) -> (Rule, String) {
+    let flags = OfflineFlags::from_bits_retain(call.flags);
+    let ignore = flags.contains(OfflineFlags::IGNORE_RESOURCE_STATUS);
     let lock_due = locked && !ignore;
     if answer == ErrorCode::ERROR_CLUSTER_RESOURCE_LOCKED_STATUS {
         let why = if ignore {

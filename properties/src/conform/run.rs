@@ -513,29 +513,9 @@ pub fn run_isolated(
         Ok(c) => c,
         Err(e) => return RunResult::bad(format!("cannot start {}: {e}", exe.display())),
     };
-    let limit =
-        Duration::from_millis(config.time_limit_ms + config.pending_wait_ms) + watchdog.hang * 2;
-    let started = Instant::now();
-    let trace = dir.join("trace.jsonl");
-    let mut last = (0u64, Instant::now());
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) => {}
-            Err(_) => break None,
-        }
-        let size = std::fs::metadata(&trace).map_or(0, |m| m.len());
-        if size != last.0 {
-            last = (size, Instant::now());
-        }
-        let quiet = last.1.elapsed();
-        let stuck = quiet > watchdog.hang + Duration::from_millis(config.pending_wait_ms);
-        if stuck || started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return stopped(dir, "hang".into(), &config.names);
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let status = match watch(&mut child, config, dir, watchdog) {
+        Ok(status) => status,
+        Err(()) => return stopped(dir, "hang".into(), &config.names),
     };
     if let Ok(text) = std::fs::read_to_string(dir.join("result.json")) {
         if let Ok(result) = serde_json::from_str::<RunResult>(&text) {
@@ -557,6 +537,38 @@ pub fn run_isolated(
         ));
     }
     result
+}
+
+/// Waits for the child; `Err` (after killing it) when it wrote nothing to its trace for longer
+/// than a call may take, or ran past every bound.
+fn watch(
+    child: &mut std::process::Child,
+    config: &RunConfig,
+    dir: &Path,
+    watchdog: Watchdog,
+) -> Result<Option<std::process::ExitStatus>, ()> {
+    let pending = Duration::from_millis(config.pending_wait_ms);
+    let limit = Duration::from_millis(config.time_limit_ms) + pending + watchdog.hang * 2;
+    let started = Instant::now();
+    let trace = dir.join("trace.jsonl");
+    let mut last = (0u64, Instant::now());
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(Some(status)),
+            Ok(None) => {}
+            Err(_) => return Ok(None),
+        }
+        let size = std::fs::metadata(&trace).map_or(0, |m| m.len());
+        if size != last.0 {
+            last = (size, Instant::now());
+        }
+        if last.1.elapsed() > watchdog.hang + pending || started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 fn describe_status(status: std::process::ExitStatus) -> String {

@@ -265,33 +265,14 @@ impl<'w> Session<'w> {
     /// Makes the DLL call of `step` and returns what was observed.
     fn call(&mut self, step: &Step) -> Event {
         match step {
-            Step::Open { resource } => {
-                let r = usize::from(*resource);
-                let name = self.options.names[r].clone();
-                let resid = self
-                    .dll
-                    .open_resource(ResourceId(*resource), &name)
-                    .map(|x| x.0.get() as u64);
-                self.resids[r] = resid;
-                if resid.is_none() && !self.ever_opened[r] && !self.refused.contains(resource) {
-                    self.refused.push(*resource);
-                }
-                self.ever_opened[r] |= resid.is_some();
-                Event::Open {
-                    resource: *resource,
-                    name,
-                    resid,
-                    during: self.drain(),
-                }
-            }
+            Step::Open { resource } => self.open(*resource),
             Step::Close { target } => {
                 let resid = self.resid(*target);
                 self.dll.close_raw(usize_of(resid));
                 if let Target::Resource(r) = target {
-                    if let Some(slot) = self.resids.get_mut(usize::from(*r)) {
-                        if let Some(old) = slot.take() {
-                            self.stale[usize::from(*r)] = Some(old);
-                        }
+                    let r = usize::from(*r);
+                    if let Some(old) = self.resids.get_mut(r).and_then(Option::take) {
+                        self.stale[r] = Some(old);
                     }
                 }
                 Event::Close {
@@ -314,57 +295,79 @@ impl<'w> Session<'w> {
                 inbuf,
                 inbuf_size,
                 reserved,
-            } => {
-                let call = OfflineCall {
-                    resid: self.resid(*target),
-                    dest: dest.clone(),
-                    flags: *flags,
-                    inbuf: *inbuf,
-                    inbuf_size: *inbuf_size,
-                    reserved: *reserved,
-                };
-                let units = dest.units();
-                let answer = self.dll.offline_v2_guarded(
-                    usize_of(call.resid),
-                    units.as_ref().map(|(u, t)| (u.as_slice(), *t)),
-                    call.flags,
-                    call.inbuf,
-                    call.inbuf_size,
-                    call.reserved,
-                );
-                Event::OfflineV2 {
-                    call,
-                    answer: answer.0,
-                    during: self.drain(),
-                }
-            }
+            } => self.offline(OfflineCall {
+                resid: self.resid(*target),
+                dest: dest.clone(),
+                flags: *flags,
+                inbuf: *inbuf,
+                inbuf_size: *inbuf_size,
+                reserved: *reserved,
+            }),
             Step::Online {
                 target,
                 inbuf,
                 inbuf_size,
                 reserved,
-            } => {
-                let call = OnlineCall {
-                    resid: self.resid(*target),
-                    inbuf: *inbuf,
-                    inbuf_size: *inbuf_size,
-                    reserved: *reserved,
-                };
-                let answer = self.dll.online_v2_guarded(
-                    usize_of(call.resid),
-                    call.inbuf,
-                    call.inbuf_size,
-                    call.reserved,
-                );
-                Event::OnlineV2 {
-                    call,
-                    answer: answer.0,
-                    during: self.drain(),
-                }
-            }
+            } => self.online(OnlineCall {
+                resid: self.resid(*target),
+                inbuf: *inbuf,
+                inbuf_size: *inbuf_size,
+                reserved: *reserved,
+            }),
             Step::Wait { .. } | Step::Control(_) => Event::Callbacks {
                 callbacks: Vec::new(),
             },
+        }
+    }
+
+    fn open(&mut self, resource: u8) -> Event {
+        let r = usize::from(resource);
+        let name = self.options.names[r].clone();
+        let resid = self
+            .dll
+            .open_resource(ResourceId(resource), &name)
+            .map(|x| x.0.get() as u64);
+        self.resids[r] = resid;
+        if resid.is_none() && !self.ever_opened[r] && !self.refused.contains(&resource) {
+            self.refused.push(resource);
+        }
+        self.ever_opened[r] |= resid.is_some();
+        Event::Open {
+            resource,
+            name,
+            resid,
+            during: self.drain(),
+        }
+    }
+
+    fn offline(&mut self, call: OfflineCall) -> Event {
+        let units = call.dest.units();
+        let answer = self.dll.offline_v2_guarded(
+            usize_of(call.resid),
+            units.as_ref().map(|(u, t)| (u.as_slice(), *t)),
+            call.flags,
+            call.inbuf,
+            call.inbuf_size,
+            call.reserved,
+        );
+        Event::OfflineV2 {
+            call,
+            answer: answer.0,
+            during: self.drain(),
+        }
+    }
+
+    fn online(&mut self, call: OnlineCall) -> Event {
+        let answer = self.dll.online_v2_guarded(
+            usize_of(call.resid),
+            call.inbuf,
+            call.inbuf_size,
+            call.reserved,
+        );
+        Event::OnlineV2 {
+            call,
+            answer: answer.0,
+            during: self.drain(),
         }
     }
 
@@ -405,7 +408,7 @@ impl<'w> Session<'w> {
             let Some(name) = self.options.names.get(usize::from(r)).cloned() else {
                 continue;
             };
-            let fail = (salt ^ u32::from(r).wrapping_mul(0x9E37_79B9)) % 5 == 0;
+            let fail = (salt ^ u32::from(r).wrapping_mul(0x9E37_79B9)).is_multiple_of(5);
             let (off, on) = if fail {
                 (
                     WorkloadControl::FailOffline(&name),

@@ -6,7 +6,7 @@
 //! that does not fail is simply not taken; the result says whether the final plan
 //! reproduced at all.
 
-use super::plan::Plan;
+use super::plan::{Plan, Step};
 use super::rules::Rule;
 use super::run::Failure;
 
@@ -80,6 +80,7 @@ pub fn shrink(
             }
         }
     }
+    suffixes(plan, rule, &mut keep, &mut out, max_runs, replay);
     let mut chunk = (keep.len() / 2).max(1);
     while out.runs < max_runs {
         let mut removed = false;
@@ -111,10 +112,52 @@ pub fn shrink(
     out
 }
 
+/// A failure usually needs only the steps just before it: tries the set-up steps (Open,
+/// workload controls) followed by the last 2, 4, 8, … steps, keeping the first that fails the
+/// same way. Cheap when a replay is slow (a hang costs the whole watchdog time).
+fn suffixes(
+    plan: &Plan,
+    rule: Rule,
+    keep: &mut Vec<usize>,
+    out: &mut Shrunk,
+    max_runs: usize,
+    replay: &mut dyn FnMut(&Plan) -> Replayed,
+) {
+    let mut k = 2;
+    while k < keep.len() && out.runs < max_runs {
+        let cut = keep.len() - k;
+        // Before the cut: every workload control, and each resource's last Open.
+        let setup = keep[..cut]
+            .iter()
+            .enumerate()
+            .filter(|&(at, &i)| match &plan.steps[i] {
+                Step::Control(_) => true,
+                Step::Open { resource } => !keep[at + 1..cut].iter().any(
+                    |&j| matches!(&plan.steps[j], Step::Open { resource: r } if r == resource),
+                ),
+                _ => false,
+            });
+        let candidate: Vec<usize> = setup
+            .map(|(_, &i)| i)
+            .chain(keep[cut..].iter().copied())
+            .collect();
+        if candidate.len() < keep.len() {
+            out.runs += 1;
+            if let Some(f) = replay(&plan.subset(&candidate)).filter(|f| f.rule == rule) {
+                *keep = candidate;
+                keep.truncate(f.step + 1);
+                out.message = f.message;
+                return;
+            }
+        }
+        k *= 2;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conform::plan::{Phase, Step};
+    use crate::conform::plan::Phase;
 
     #[test]
     fn shrinks_to_the_steps_the_failure_needs() {

@@ -73,6 +73,11 @@ pub fn out_dir(tag: &str) -> PathBuf {
 /// `offline-v2 conform` with the C DLL's environment: r1 locked, r2 busy, r3 offline at
 /// once, r4 online at once, N3 unreachable, pending work finishing within 0-2 ms.
 pub fn conform(args: &[&str]) -> Output {
+    conform_with(args, &[])
+}
+
+/// [`conform`] with extra (or overriding) environment variables for the C DLL.
+pub fn conform_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_offline-v2"))
         .arg("conform")
         .args(args)
@@ -85,6 +90,7 @@ pub fn conform(args: &[&str]) -> Output {
         .env("CRES_DELAY_MS", "2")
         .env("CRES_SEED", "7")
         .env_remove("OFFLINE_V2_SEED")
+        .envs(env.iter().copied())
         .output()
         .expect("the binary runs")
 }
