@@ -66,7 +66,18 @@ fn an_adapter_without_the_release_export_replays_the_whole_corpus() {
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
     let last = stdout.lines().last().unwrap_or_default();
-    assert!(last.contains(" 0 failed"), "{last}");
+    let files = std::fs::read_dir(corpus())
+        .expect("the corpus")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .count();
+    assert!(files > 64, "the corpus starts more than 64 instances");
+    assert!(
+        last.starts_with(&format!("replay: {files} passed, 0 failed")),
+        "{last}"
+    );
     assert!(
         last.contains(&dll.display().to_string()),
         "the DLL is named: {last}"
