@@ -53,6 +53,21 @@ impl Dest {
     }
 }
 
+/// `, InBuffer buffer of size 8, Reserved 0x1` — the unusual arguments of a call, for
+/// messages (empty for a NULL buffer of size 0 and Reserved 0).
+#[must_use]
+pub fn unusual_args(inbuf: bool, inbuf_size: u32, reserved: u32) -> String {
+    let mut text = String::new();
+    if inbuf || inbuf_size != 0 {
+        let buffer = if inbuf { "buffer" } else { "NULL" };
+        text.push_str(&format!(", InBuffer {buffer} of size {inbuf_size}"));
+    }
+    if reserved != 0 {
+        text.push_str(&format!(", Reserved {reserved:#x}"));
+    }
+    text
+}
+
 /// One `OfflineV2(Resource, DestinationNodeName, OfflineFlags, InBuffer, InBufferSize,
 /// Reserved)` call, every argument as passed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

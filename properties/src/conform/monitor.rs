@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use offline_v2::types::{ErrorCode, ResourceState};
 use serde::{Deserialize, Serialize};
 
-use super::event::{Callback, Event, OfflineCall, OnlineCall};
+use super::event::{unusual_args, Callback, Event, OfflineCall, OnlineCall};
 use super::rules::{self, Effect, Rule};
 
 /// A broken rule, with the event that showed it.
@@ -489,24 +489,12 @@ impl DllMonitor {
     fn offline(&mut self, index: u64, call: &OfflineCall, answer: ErrorCode, during: &[Callback]) {
         self.count("OfflineV2", answer);
         if let Some(why) = rules::offline_invalid(call) {
-            if answer != ErrorCode::ERROR_INVALID_PARAMETER {
-                let rule = if answer == ErrorCode::ERROR_RESOURCE_NOT_FOUND {
-                    Rule::R9
-                } else {
-                    Rule::R1
-                };
-                let key = self.key_of(call.resid);
-                self.violate(
-                    rule,
-                    index,
-                    key,
-                    format!(
-                        "{} answered {answer}; R1 requires ERROR_INVALID_PARAMETER ({why}), \
-                         before the RESID is looked at (R9: R1 before R2)",
-                        describe_offline(call)
-                    ),
-                );
-            }
+            let text = format!(
+                "{} answered {answer}; R1 requires ERROR_INVALID_PARAMETER ({why}), before the \
+                 RESID is looked at (R9: R1 before R2)",
+                describe_offline(call)
+            );
+            self.validation(index, call.resid, answer, Rule::R1, text);
             return;
         }
         let Some(key) = self.key_of(call.resid) else {
@@ -538,23 +526,11 @@ impl DllMonitor {
         self.count("OnlineV2", answer);
         let text = describe_online(call);
         if let Some(why) = rules::online_invalid(call) {
-            if answer != ErrorCode::ERROR_INVALID_PARAMETER {
-                let rule = if answer == ErrorCode::ERROR_RESOURCE_NOT_FOUND {
-                    Rule::R9
-                } else {
-                    Rule::R8
-                };
-                let key = self.key_of(call.resid);
-                self.violate(
-                    rule,
-                    index,
-                    key,
-                    format!(
-                        "{text} answered {answer}; OnlineV2 validates like R1 (R8): \
-                         ERROR_INVALID_PARAMETER ({why}), before the RESID is looked at"
-                    ),
-                );
-            }
+            let text = format!(
+                "{text} answered {answer}; OnlineV2 validates like R1 (R8): \
+                 ERROR_INVALID_PARAMETER ({why}), before the RESID is looked at"
+            );
+            self.validation(index, call.resid, answer, Rule::R8, text);
             return;
         }
         let Some(key) = self.key_of(call.resid) else {
@@ -591,6 +567,21 @@ impl DllMonitor {
         } else {
             names.join("")
         }
+    }
+
+    /// Arguments the call's validation rejects: exactly ERROR_INVALID_PARAMETER, else `rule`
+    /// is broken — or R9 if the RESID was looked at first (ERROR_RESOURCE_NOT_FOUND).
+    fn validation(&mut self, index: u64, resid: u64, answer: ErrorCode, rule: Rule, text: String) {
+        if answer == ErrorCode::ERROR_INVALID_PARAMETER {
+            return;
+        }
+        let rule = if answer == ErrorCode::ERROR_RESOURCE_NOT_FOUND {
+            Rule::R9
+        } else {
+            rule
+        };
+        let key = self.key_of(resid);
+        self.violate(rule, index, key, text);
     }
 
     fn unknown_resid(&mut self, index: u64, text: &str, resid: u64, answer: ErrorCode) {
@@ -839,34 +830,21 @@ fn expected_status(hyps: &BTreeSet<Hyp>) -> String {
 /// `OfflineV2(RESID 0x…, dest, flags 0x…, …)`.
 #[must_use]
 pub fn describe_offline(c: &OfflineCall) -> String {
-    let mut text = format!(
-        "OfflineV2(RESID {:#x}, dest {}, flags {:#04x}",
+    format!(
+        "OfflineV2(RESID {:#x}, dest {}, flags {:#04x}{})",
         c.resid,
         c.dest.describe(),
-        c.flags
-    );
-    if c.inbuf || c.inbuf_size != 0 {
-        let buffer = if c.inbuf { "buffer" } else { "NULL" };
-        text.push_str(&format!(", InBuffer {buffer} of size {}", c.inbuf_size));
-    }
-    if c.reserved != 0 {
-        text.push_str(&format!(", Reserved {:#x}", c.reserved));
-    }
-    text.push(')');
-    text
+        c.flags,
+        unusual_args(c.inbuf, c.inbuf_size, c.reserved)
+    )
 }
 
 /// `OnlineV2(RESID 0x…, …)`.
 #[must_use]
 pub fn describe_online(c: &OnlineCall) -> String {
-    let mut text = format!("OnlineV2(RESID {:#x}", c.resid);
-    if c.inbuf || c.inbuf_size != 0 {
-        let buffer = if c.inbuf { "buffer" } else { "NULL" };
-        text.push_str(&format!(", InBuffer {buffer} of size {}", c.inbuf_size));
-    }
-    if c.reserved != 0 {
-        text.push_str(&format!(", Reserved {:#x}", c.reserved));
-    }
-    text.push(')');
-    text
+    format!(
+        "OnlineV2(RESID {:#x}{})",
+        c.resid,
+        unusual_args(c.inbuf, c.inbuf_size, c.reserved)
+    )
 }

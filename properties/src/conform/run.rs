@@ -14,6 +14,7 @@ use offline_v2::loader::LoadedDll;
 use offline_v2::types::ErrorCode;
 use serde::{Deserialize, Serialize};
 
+use super::event::unusual_args;
 use super::monitor::{StartedBy, Violation};
 use super::plan::{self, Phase, Plan, PlanOptions, Step, Target};
 use super::rules::{self, Rule};
@@ -272,19 +273,12 @@ pub fn describe_step(step: &Step, names: &[String]) -> String {
             inbuf_size,
             reserved,
         } => {
-            let mut s = format!(
-                "OfflineV2({}, dest {}, flags {flags:#04x}",
+            format!(
+                "OfflineV2({}, dest {}, flags {flags:#04x}{})",
                 t(target),
-                dest.describe()
-            );
-            if *inbuf || *inbuf_size != 0 {
-                let b = if *inbuf { "buffer" } else { "NULL" };
-                s.push_str(&format!(", InBuffer {b} size {inbuf_size}"));
-            }
-            if *reserved != 0 {
-                s.push_str(&format!(", Reserved {reserved:#x}"));
-            }
-            s + ")"
+                dest.describe(),
+                unusual_args(*inbuf, *inbuf_size, *reserved)
+            )
         }
         Step::Online {
             target,
@@ -292,15 +286,11 @@ pub fn describe_step(step: &Step, names: &[String]) -> String {
             inbuf_size,
             reserved,
         } => {
-            let mut s = format!("OnlineV2({}", t(target));
-            if *inbuf || *inbuf_size != 0 {
-                let b = if *inbuf { "buffer" } else { "NULL" };
-                s.push_str(&format!(", InBuffer {b} size {inbuf_size}"));
-            }
-            if *reserved != 0 {
-                s.push_str(&format!(", Reserved {reserved:#x}"));
-            }
-            s + ")"
+            format!(
+                "OnlineV2({}{})",
+                t(target),
+                unusual_args(*inbuf, *inbuf_size, *reserved)
+            )
         }
         Step::Wait { .. } => "wait for owed callbacks".into(),
         Step::Control(c) => format!("workload control {c:?} (control export)"),
