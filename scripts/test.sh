@@ -15,6 +15,16 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy (all targets, -D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
+step "C toolchain for examples/c-resource (the conform tests build it with make)"
+if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        apt-get update && apt-get install -y gcc make libc6-dev
+    else
+        echo "no C compiler or make, and no apt-get to install them: install gcc and make" >&2
+        exit 1
+    fi
+fi
+cc --version | head -n 1
 step "build the reference cdylib the ABI tests load"
 cargo build -p offline-v2 --lib
 step "cargo test --workspace"

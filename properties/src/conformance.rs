@@ -24,9 +24,15 @@ use offline_v2_model::vocab::Persist;
 use proptest::prelude::*;
 use stateright::Model;
 
+use crate::conform::monitor::StartedBy;
+use crate::conform::monitored::{DllRulesChecker, MonitorLog, MonitoredDll};
 use crate::impl_side::ImplSide;
 use crate::model_side::ModelSide;
-use crate::replay::{replay, CallObs, Names, Obs, ReplayReport, Side};
+use crate::replay::{CallObs, Names, Obs, Replay, ReplayReport, Side};
+
+/// The DLL of one node in lockstep: the loaded cdylib's instance, every call judged by the
+/// DLL-rule monitor ([`crate::conform`]).
+pub type LockstepDll = MonitoredDll<offline_v2::abi::host::TableDll>;
 use crate::scenario::{
     Call, CancelCall, Check, Config, Event, ExpectedCompletion, GroupDecl, LinkArgs, MoveGroupCall,
     OfflineResourceCall, RawCall, RawResidSpec, ResourceDecl, Scenario, Step,
@@ -205,13 +211,23 @@ pub fn lockstep(
     setup: &Scenario,
     steps: &[Step],
     dll: &LoadedDll,
-    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
     let mut scenario = setup.clone();
     scenario.steps = steps.to_vec();
+    // Every DLL call is also judged by the DLL-rule monitor (R1-R9, docs/conform.md).
+    let monitors = MonitorLog::new(if dll.capabilities().startup_ex {
+        StartedBy::StartupEx
+    } else {
+        StartedBy::Startup
+    });
     let dlls = dll
         .instances(setup.nodes.len())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .enumerate()
+        .map(|(node, d)| MonitoredDll::new(d, node, monitors.clone()))
+        .collect();
     let mut imp = ImplSide::new(&scenario, dlls).map_err(|e| e.to_string())?;
     tweak(&mut imp);
     let mut model = ModelSide::new(&scenario)?;
@@ -219,7 +235,9 @@ pub fn lockstep(
         inner: &mut model,
         log: Vec::new(),
     };
-    let report = replay(&scenario, &mut [&mut imp as &mut dyn Side, &mut recorder]);
+    let report = Replay::new(&scenario)
+        .with(DllRulesChecker::new(monitors))
+        .run(&mut [&mut imp as &mut dyn Side, &mut recorder]);
     Ok((report, recorder.log))
 }
 
@@ -232,7 +250,7 @@ pub fn lockstep_guarded(
     setup: &Scenario,
     steps: &[Step],
     dll: &LoadedDll,
-    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         lockstep(setup, steps, dll, tweak)
@@ -678,7 +696,7 @@ pub fn run_random(
     cases: u32,
     max_len: usize,
     deadline: std::time::Instant,
-    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> RandomOutcome {
     use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
     use std::cell::Cell;
@@ -764,7 +782,7 @@ pub fn run_exhaustive(
     dll: &LoadedDll,
     depth: usize,
     deadline: std::time::Instant,
-    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> ExhaustiveOutcome {
     let paths = model_paths(cfg, depth);
     let mut out = ExhaustiveOutcome {

@@ -6,6 +6,7 @@
 //! line, scenario files, budget variables, an unloadable DLL), 0 everything held.
 
 pub mod check;
+pub mod conform;
 pub mod explore;
 pub mod replay;
 pub mod verify;
@@ -76,6 +77,24 @@ enum Command {
     /// Example: offline-v2 schema > docs/scenario.schema.json
     #[command(verbatim_doc_comment)]
     Schema,
+    /// Check any resource DLL against the DLL rules R1-R9, black-box (docs/conform.md).
+    ///
+    /// Loads the shared library (StartupEx, else the classic Startup), acts as its host with a
+    /// real callback table and sends every invalid-input class of R1, RESIDs that are 0, forged
+    /// or closed, all 128 OfflineV2 flag combinations on every resource, calls on pending work
+    /// and seeded random calls. Each answer and callback is judged against what R1–R9 allow
+    /// given what the DLL reported so far; its lock, busy state, reachability and timing are its
+    /// own. The DLL runs in a child process: a crash or a call that never returns is a
+    /// violation, not the end of the checker. On a violation the run is shrunk to a minimal
+    /// reproducer (replayed on fresh loads) and the command exits 1; bad input (no such file, not
+    /// a DLL, no StartupEx/Startup, the type refused, a resource it cannot open) exits 2.
+    ///
+    /// Writes DIR/trace.jsonl (every call, answer and callback) and, on a violation,
+    /// DIR/repro.json (replay it with --replay). docs/conform.md explains the output.
+    ///
+    /// Example: offline-v2 conform --dll build/libc_resource.so --resource-type "OfflineV2 C Example"
+    #[command(verbatim_doc_comment)]
+    Conform(conform::ConformArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -96,6 +115,7 @@ pub fn run(cli: Cli) -> ExitCode {
             println!("{}", crate::scenario::json_schema_text());
             ExitCode::SUCCESS
         }
+        Command::Conform(args) => conform::run(&args),
     }
 }
 
@@ -183,16 +203,59 @@ impl ConfigArgs {
     }
 }
 
-/// Loads the resource DLL at `path`, or the built reference cdylib (or `$OFFLINE_V2_DLL`).
+/// Loads the resource DLL at `path`, or the built reference cdylib (or `$OFFLINE_V2_DLL`),
+/// starting instances of `resource_type` if given. Scenarios and lockstep conformance drive
+/// the workload through the control export, so a DLL without it is refused here with what to
+/// do instead, rather than failing every scenario (issue 15).
 ///
 /// # Errors
 /// The loader's message (the callers exit [`EXIT_BAD_INPUT`]).
-pub fn load_dll(path: Option<&PathBuf>) -> Result<LoadedDll, String> {
+pub fn load_dll(path: Option<&PathBuf>, resource_type: Option<&str>) -> Result<LoadedDll, String> {
     let path = match path {
         Some(p) => p.clone(),
         None => find_cdylib().map_err(|e| e.to_string())?,
     };
-    LoadedDll::open(&path).map_err(|e| e.to_string())
+    let mut dll = LoadedDll::open(&path).map_err(|e| e.to_string())?;
+    if let Some(t) = resource_type {
+        dll = dll.with_resource_type(t);
+    }
+    if let Some(why) = dll.capabilities().lockstep_blocker() {
+        return Err(format!("{}: {why}", path.display()));
+    }
+    // One start up front: a refused resource type is one clear error, not one per scenario.
+    dll.instance().map_err(|e| {
+        format!(
+            "{e} (resource type {:?}; pass the type the DLL implements with --resource-type \
+             NAME)",
+            dll.resource_type()
+        )
+    })?;
+    Ok(dll)
+}
+
+/// `DLL path (resource type "…"; StartupEx yes, …)`: printed in every summary.
+#[must_use]
+pub fn describe_dll(dll: &LoadedDll) -> String {
+    format!(
+        "{} (resource type {:?}; {})",
+        dll.path().display(),
+        dll.resource_type(),
+        dll.capabilities().summary()
+    )
+}
+
+/// The DLL as JSON: path, resource type and exports.
+#[must_use]
+pub fn dll_json(dll: &LoadedDll) -> serde_json::Value {
+    let c = dll.capabilities();
+    serde_json::json!({
+        "path": dll.path(),
+        "resource_type": dll.resource_type(),
+        "exports": {
+            "StartupEx": c.startup_ex, "Startup": c.startup, "control": c.control,
+            "release": c.release, "state": c.state,
+        },
+    })
 }
 
 /// Prints `error: {message}` and returns [`EXIT_BAD_INPUT`].

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use offline_v2::loader::LoadedDll;
 
-use super::{bad_input, exit_code, load_dll, EXIT_BAD_INPUT};
+use super::{bad_input, describe_dll, exit_code, load_dll, EXIT_BAD_INPUT};
 use crate::corpus::{load_all, scenario_files};
 use crate::impl_side::ImplSide;
 use crate::model_side::ModelSide;
@@ -23,6 +23,10 @@ pub struct ReplayArgs {
     /// The resource DLL to drive (default: the built reference cdylib, or $OFFLINE_V2_DLL).
     #[arg(long)]
     dll: Option<PathBuf>,
+    /// The resource type to ask StartupEx for (default: the reference's, or
+    /// $OFFLINE_V2_RESOURCE_TYPE).
+    #[arg(long, value_name = "NAME")]
+    resource_type: Option<String>,
     /// Only print failures and the final line.
     #[arg(long, short)]
     quiet: bool,
@@ -45,14 +49,19 @@ pub enum Sides {
 /// Runs `replay`.
 #[must_use]
 pub fn run(args: &ReplayArgs) -> ExitCode {
-    let dll = match load_dll(args.dll.as_ref()) {
+    let dll = match load_dll(args.dll.as_ref(), args.resource_type.as_deref()) {
         Ok(d) => d,
         Err(e) => return bad_input(e),
     };
     match replay_files(&args.paths, &dll, args.sides, args.quiet) {
         Err(code) => code,
         Ok(out) => {
-            println!("replay: {} passed, {} failed", out.passed, out.failed.len());
+            println!(
+                "replay: {} passed, {} failed — DLL {}",
+                out.passed,
+                out.failed.len(),
+                describe_dll(&dll)
+            );
             exit_code(out.failed.is_empty())
         }
     }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::replay::{replay_files, Sides};
-use super::{bad_input, exit_code, load_dll};
+use super::{bad_input, describe_dll, dll_json, exit_code, load_dll};
 use crate::budget;
 use crate::conformance::{
     fixtures, flag_sweep, reachable_coverage, regression, run_exhaustive, run_random,
@@ -33,6 +33,10 @@ pub struct VerifyArgs {
     /// The resource DLL to drive (default: the built reference cdylib, or $OFFLINE_V2_DLL).
     #[arg(long)]
     dll: Option<PathBuf>,
+    /// The resource type to ask StartupEx for (default: the reference's, or
+    /// $OFFLINE_V2_RESOURCE_TYPE).
+    #[arg(long, value_name = "NAME")]
+    resource_type: Option<String>,
     /// Print only the summary.
     #[arg(long, short)]
     quiet: bool,
@@ -47,7 +51,7 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
     if let Err(e) = budget::validate() {
         return bad_input(e);
     }
-    let dll = match load_dll(args.dll.as_ref()) {
+    let dll = match load_dll(args.dll.as_ref(), args.resource_type.as_deref()) {
         Ok(d) => d,
         Err(e) => return bad_input(e),
     };
@@ -69,6 +73,7 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
     progress.finish();
     let summary = Summary {
         rows: vec![model.row(), conformance.row(), corpus.row()],
+        dll: Some((describe_dll(&dll), dll_json(&dll))),
     };
     if args.json {
         println!("{}", summary.json());
@@ -431,6 +436,8 @@ pub struct SummaryRow {
 pub struct Summary {
     /// One row per phase.
     pub rows: Vec<SummaryRow>,
+    /// The DLL driven: a line for the table and its JSON (path, resource type, exports).
+    pub dll: Option<(String, serde_json::Value)>,
 }
 
 impl Summary {
@@ -443,17 +450,25 @@ impl Summary {
     /// `--json`: `{ "ok": …, "rows": [ {what, amount, failed, seconds, ok} ] }`.
     #[must_use]
     pub fn json(&self) -> String {
-        let v = json!({ "ok": self.ok(), "rows": self.rows });
+        let v = json!({
+            "ok": self.ok(),
+            "rows": self.rows,
+            "dll": self.dll.as_ref().map(|(_, j)| j),
+        });
         serde_json::to_string_pretty(&v).unwrap_or_default()
     }
 
     /// The table and the final line.
     #[must_use]
     pub fn table(&self) -> String {
-        let mut out = format!(
+        let mut out = self
+            .dll
+            .as_ref()
+            .map_or_else(String::new, |(line, _)| format!("\nDLL: {line}\n"));
+        out.push_str(&format!(
             "\n{:<38} {:<6} {:>8}  how much / what failed\n",
             "what ran", "result", "seconds"
-        );
+        ));
         for r in &self.rows {
             let failed = if r.ok {
                 String::new()
@@ -535,11 +550,13 @@ mod tests {
     fn the_summary_fails_if_one_phase_fails_and_names_what_failed() {
         let good = Summary {
             rows: vec![row(true), row(true)],
+            dll: None,
         };
         assert!(good.ok());
         assert!(good.table().ends_with("verify: everything held\n"));
         let bad = Summary {
             rows: vec![row(true), row(false)],
+            dll: Some(("libx.so".into(), serde_json::json!({ "path": "libx.so" }))),
         };
         assert!(!bad.ok());
         let table = bad.table();
@@ -549,6 +566,8 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&bad.json()).expect("JSON");
         assert_eq!(v["ok"], false);
         assert_eq!(v["rows"][1]["failed"], "x.json");
+        assert_eq!(v["dll"]["path"], "libx.so");
+        assert!(table.starts_with("\nDLL: libx.so\n"), "{table}");
     }
 
     #[test]
