@@ -78,6 +78,7 @@ library_benchmark_group!(name = conformance; benchmarks = lockstep_step);
 // stateright's randomly keyed `discoveries` map (reports/README.md, "Spread").
 #[library_benchmark(
     config = LibraryBenchmarkConfig::default()
+        .env("GLIBC_TUNABLES", "glibc.malloc.arena_max=1")
         .tool(Callgrind::with_args([
             "--collect-atstart=no",
             "--toggle-collect=*BfsChecker*check_block*",

@@ -109,6 +109,10 @@ enum Command {
         /// CI mode: a missing baseline file is an error (exit 2), not "every bench is new".
         #[arg(long)]
         ci: bool,
+        /// The run was filtered on purpose: baselined benches it lacks are "not run", not
+        /// "missing" (which fails the gate).
+        #[arg(long)]
+        partial: bool,
         /// Write this run's counts as the new baseline (deliberate; drops benches not run).
         #[arg(long)]
         update_baseline: bool,
@@ -345,10 +349,11 @@ fn bench_markdown(report: &BenchReport, gate: Option<&GateReport>, history_rows:
                 "Callgrind under gungraun 0.20 (`scripts/gate.sh`), one measured operation per \
                  benchmark after an unmeasured set-up and warm-up; compared with \
                  `reports/instructions.json` by benchmark id. The gate fails (exit 1) when an \
-                 instruction count grows more than **{:.1}%**, or a baselined benchmark is \
-                 missing; cache figures are callgrind's simulation, reported but not gated. \
-                 **{}**.\n\n",
+                 instruction count grows more than **{:.1}%** (and by more than {} \
+                 instructions), or a baselined benchmark is missing; cache figures are \
+                 callgrind's simulation, reported but not gated. **{}**.\n\n",
                 g.band * 100.0,
+                g.min_delta,
                 if g.passed() { "PASS" } else { "FAIL" }
             ));
             md.push_str(&g.to_markdown());
@@ -428,6 +433,7 @@ struct GateArgs {
     baseline: PathBuf,
     band: Option<f64>,
     ci: bool,
+    partial: bool,
     update: bool,
     note: Option<String>,
     json: PathBuf,
@@ -451,7 +457,8 @@ fn gate(a: &GateArgs) -> Result<bool, String> {
         .band
         .or(old.as_ref().map(|b| b.band))
         .unwrap_or(DEFAULT_GATE_BAND);
-    let mut report = gate::evaluate(&run, old.as_ref(), band).map_err(|e| e.to_string())?;
+    let mut report =
+        gate::evaluate_partial(&run, old.as_ref(), band, a.partial).map_err(|e| e.to_string())?;
     print!("{}", report.to_text());
     if a.update {
         let note = a
@@ -465,16 +472,18 @@ fn gate(a: &GateArgs) -> Result<bool, String> {
             "reports: instruction baseline blessed: {}",
             a.baseline.display()
         );
-        report = gate::evaluate(&run, Some(&new), band).map_err(|e| e.to_string())?;
+        report =
+            gate::evaluate_partial(&run, Some(&new), band, a.partial).map_err(|e| e.to_string())?;
     }
     let json = serde_json::to_string_pretty(&report).unwrap_or_default();
     write(&a.json, &json)?;
     let passed = report.passed();
     println!(
-        "instruction gate: {} ({} benchmarks, band +{:.1}%)",
+        "instruction gate: {} ({} benchmarks, band +{:.1}% and > {} instructions)",
         if passed { "PASS" } else { "FAIL" },
         report.rows.len(),
-        band * 100.0
+        band * 100.0,
+        report.min_delta
     );
     Ok(passed)
 }
@@ -571,6 +580,7 @@ fn main() -> ExitCode {
             baseline,
             band,
             ci,
+            partial,
             update_baseline,
             note,
             json,
@@ -579,6 +589,7 @@ fn main() -> ExitCode {
             baseline,
             band,
             ci,
+            partial,
             update: update_baseline,
             note,
             json,
