@@ -59,6 +59,7 @@ fi
 
 export OFFLINE_V2_BENCH_PROFILE="$profile"
 target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="$PWD/$target" ;; esac # criterion resolves homes from benches/
 # `cargo bench` builds this package's `reports` binary too (bench profile, same features).
 reports="$target/release/reports"
 # The hot path goes through the cdylib's exported table: build it where the bench looks.
