@@ -211,7 +211,7 @@ pub fn trend_svg(rows: &[HistoryRow]) -> String {
     );
     let _ = writeln!(
         s,
-        r##"<rect width="100%" height="100%" fill="#ffffff"/><text x="10" y="20" font-size="13">Trend per metric over the last {POINTS} runs of scripts/bench.sh (reports/history.csv); green: instructions, blue: ratios; each plot on its own scale</text>"##
+        r##"<rect width="100%" height="100%" fill="#ffffff"/><text x="10" y="20" font-size="12">Last {POINTS} runs of scripts/bench.sh (reports/history.csv): green instructions, blue ratios, each on its own scale</text>"##
     );
     if series.is_empty() {
         let _ = writeln!(
@@ -294,16 +294,16 @@ fn panel(s: &mut String, (x0, y0): (f64, f64), kind: &str, metric: &str, points:
         } else {
             String::new()
         };
+        let short = |c: &str| c.chars().take(7).collect::<String>();
         let _ = writeln!(
             s,
-            r#"<text x="{px:.1}" y="{:.1}">{} {} → {} {}{}; {} runs</text>"#,
+            r#"<text x="{px:.1}" y="{:.1}">{} → {}{}, {} runs, last {}</text>"#,
             py + ph + 12.0,
-            escape(&first.commit),
             fmt_value(kind, first.value),
-            escape(&last.commit),
             fmt_value(kind, last.value),
             change,
-            points.len()
+            points.len(),
+            escape(&short(&last.commit))
         );
     }
 }
@@ -341,7 +341,7 @@ mod tests {
         assert_eq!(series(&rows).len(), 2);
         let svg = trend_svg(&rows);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-        assert!(svg.contains("m (instructions)") && svg.contains("(+4.0%)"));
+        assert!(svg.contains("m (instructions)") && svg.contains("100 → 104 (+4.0%), 2 runs"));
     }
 
     #[test]
