@@ -3,8 +3,9 @@
 # through the loaded cdylib, model checking, the scenario corpus, conformance of impl against
 # model, seeded-bug non-vacuity — then the ABI tests under valgrind and the export checks.
 #
-# With OFFLINE_V2_REPORTS=1 (set by .ci/run) it also runs `offline-v2 verify` and the quick
-# benchmarks, and writes reports/model-check.md, reports/conformance.md and reports/bench.md.
+# With OFFLINE_V2_REPORTS=1 (set by .ci/run) it also runs `offline-v2 verify`, the
+# instruction-count gate (fails the run on a regression) and the quick benchmarks, and writes
+# reports/model-check.md, reports/conformance.md and reports/bench.md.
 # Budgets: OFFLINE_V2_CASES, OFFLINE_V2_DEPTH, OFFLINE_V2_SECONDS, OFFLINE_V2_MODEL_LARGE (README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,15 +69,21 @@ step "exports of the release cdylib, and no seeded bug in release builds"
 if [ "${OFFLINE_V2_REPORTS:-0}" = 1 ]; then
     step "offline-v2 verify (writes target/reports/*.json)"
     cargo run --release -p offline-v2-properties --bin offline-v2 -- verify --quiet
-    step "quick benchmarks and reports (reports/*.md)"
+    step "instruction-count gate + quick benchmarks and reports (reports/*.md, history)"
+    # scripts/bench.sh runs scripts/gate.sh first, which installs valgrind and
+    # gungraun-runner 0.20.0 when missing (and fails clearly if it cannot).
     status=0
-    ./scripts/bench.sh || status=$?
+    ./scripts/bench.sh --ci || status=$?
     case "$status" in
         0) ;;
-        1) echo "WARNING: a benchmark ratio regressed beyond the noise band of reports/baseline.json" \
+        1) echo "WARNING: a benchmark ratio regressed beyond its noise band in reports/baseline.json" \
                 "(see reports/bench.md). Shared, noisy machines: not failing the run for it." ;;
+        3) echo "FAIL: the instruction-count gate failed (deterministic counts; see above and" \
+                "reports/README.md: scripts/gate.sh --bless if the change is intended)"; exit 1 ;;
         *) echo "bench.sh failed with exit code $status"; exit "$status" ;;
     esac
+    step "instruction-count gate non-vacuity (a slowed hot path fails it, naming the function)"
+    ./scripts/gate.sh --non-vacuity
 fi
 echo
 echo "test.sh: all checks passed"
