@@ -49,7 +49,7 @@ fn replay_all(scenarios: &[Scenario]) -> usize {
     for s in scenarios {
         let dlls = (0..s.nodes.len()).map(|_| ReferenceDll::new()).collect();
         let mut imp = ImplSide::new(s, dlls).expect("scenario set-up");
-        let mut model = ModelSide::new(s);
+        let mut model = ModelSide::new(s).expect("the model holds every corpus set-up");
         let report = replay(s, &mut [&mut imp as &mut dyn Side, &mut model]);
         assert!(
             report.passed(),

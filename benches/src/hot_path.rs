@@ -287,15 +287,21 @@ impl AbiFixture {
         ErrorCode(table_online_v2(self.table(), self.resids[k]))
     }
 
-    /// Ends the pending offline of resource `k` through the control export, drains the
-    /// status callback, and brings the resource Online again (the IO_PENDING bench's
-    /// untimed reset).
-    pub fn settle_pending_offline(&mut self, k: usize) {
+    /// Ends the pending offline of resource `k` through the control export (the DLL calls the
+    /// host's SetResourceStatusEx) and drains the host's callbacks; returns how many it got.
+    pub fn complete_pending_offline(&mut self, k: usize) -> usize {
         let code = self
             .dll
             .send_control(WorkloadControl::CompleteOffline(&self.names[k]));
         debug_assert_eq!(code, ErrorCode::ERROR_SUCCESS);
-        drop(self.dll.drain_callbacks());
+        self.dll.drain_callbacks().len()
+    }
+
+    /// Ends the pending offline of resource `k` through the control export, drains the
+    /// status callback, and brings the resource Online again (the IO_PENDING bench's
+    /// untimed reset).
+    pub fn settle_pending_offline(&mut self, k: usize) {
+        self.complete_pending_offline(k);
         let code = self.online_v2(k);
         debug_assert_eq!(code, ErrorCode::ERROR_SUCCESS);
     }

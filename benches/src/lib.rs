@@ -11,13 +11,21 @@
 //! - [`model_report`] and [`conformance_report`]: `reports/model-check.md` and
 //!   `reports/conformance.md` from the JSON files the model checker and the conformance runs
 //!   write (schemas in `reports/README.md`).
+//! - [`gate`] and [`callgrind`]: the deterministic instruction-count gate (callgrind profiles
+//!   of the gungraun benches vs `reports/instructions.json`, with a per-function diff).
+//! - [`history`]: `reports/history.csv` and its trend plots.
 //! - [`move_cycle`]: the move + return-to-source cycle of the `move_cycle` bench.
 //! - [`svg`]: a hand-written bar chart (no plotting dependency).
+//! - [`workloads`]: what the instruction-count gate measures under callgrind.
 
 pub mod bench_report;
+pub mod callgrind;
 pub mod conformance_report;
+pub mod gate;
+pub mod history;
 pub mod hot_path;
 pub mod knobs;
 pub mod model_report;
 pub mod move_cycle;
 pub mod svg;
+pub mod workloads;

@@ -112,6 +112,9 @@ pub struct Run {
     pub seconds: f64,
     /// The whole state space was explored (false: stopped by a bound or timeout).
     pub complete: bool,
+    /// Peak resident memory of the process (VmHWM), KiB (optional).
+    #[serde(default)]
+    pub peak_rss_kib: Option<u64>,
 }
 
 /// One property's result.
@@ -272,5 +275,195 @@ impl ModelCheck {
             }
         }
         md
+    }
+}
+
+/// One run of `scripts/model-table.sh`: one `offline-v2 check --json` of a table row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableRun {
+    /// The row, `(nodes,groups,resources,calls,faults)`.
+    pub row: String,
+    /// The SPIN reference figures of issue 11 for the row: distinct states, seconds, MB.
+    pub spin: [f64; 3],
+    /// `native` or `stateright`.
+    pub engine: String,
+    /// Checker threads.
+    pub threads: u32,
+    /// Symmetry reduction on.
+    pub symmetry: bool,
+    /// What `check --json` printed.
+    pub check: ModelCheck,
+}
+
+/// `reports/model-table.json`, written by `scripts/model-table.sh` (issue 11's table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelTable {
+    /// [`MODEL_CHECK_SCHEMA`].
+    pub schema: u32,
+    /// How it was measured (machine, load, commit, date).
+    pub note: String,
+    /// Every run.
+    pub runs: Vec<TableRun>,
+}
+
+impl ModelTable {
+    /// Reads `path`.
+    ///
+    /// # Errors
+    /// [`InputError`].
+    pub fn load(path: &Path) -> Result<Self, InputError> {
+        read_json(path, MODEL_CHECK_SCHEMA, |m: &Self| m.schema)
+    }
+
+    fn find(&self, row: &str, engine: &str, threads: u32, symmetry: bool) -> Option<&Run> {
+        self.runs
+            .iter()
+            .find(|r| {
+                r.row == row && r.engine == engine && r.threads == threads && r.symmetry == symmetry
+            })
+            .and_then(|r| r.check.runs.first())
+    }
+
+    /// The markdown section: one line per row, beside the SPIN reference.
+    #[must_use]
+    pub fn to_markdown(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(
+            md,
+            "\n## Issue 11's table: exhausting configurations against a SPIN encoding\n"
+        );
+        let _ = writeln!(md, "{}\n", self.note);
+        let _ = writeln!(
+            md,
+            "| configuration | SPIN distinct states | SPIN s | SPIN MB | unique states | unique, symmetry | 1 thread s | 2 threads s | 1 thread s, symmetry | 2 threads s, symmetry | speed-up 2/1 (symmetry) | peak RSS MB | stateright DFS s (1 thread) |"
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        let mut rows: Vec<&str> = self.runs.iter().map(|r| r.row.as_str()).collect();
+        rows.dedup();
+        for row in rows {
+            let spin = self
+                .runs
+                .iter()
+                .find(|r| r.row == row)
+                .map_or([0.0; 3], |r| r.spin);
+            let get = |t, sym| self.find(row, "native", t, sym);
+            let secs =
+                |r: Option<&Run>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.2}", r.seconds));
+            let unique =
+                |r: Option<&Run>| r.map_or_else(|| "–".to_owned(), |r| r.unique_states.to_string());
+            let speedup = match (get(1, true), get(2, true)) {
+                (Some(a), Some(b)) => format!("{:.2}×", a.seconds / b.seconds),
+                _ => "–".to_owned(),
+            };
+            let peak = self
+                .runs
+                .iter()
+                .filter(|r| r.row == row && r.engine == "native")
+                .filter_map(|r| r.check.runs.first().and_then(|x| x.peak_rss_kib))
+                .max()
+                .map_or_else(|| "–".to_owned(), |k| format!("{:.0}", k as f64 / 1024.0));
+            let (spin_states, spin_s, spin_mb) = if spin[0] > 0.0 {
+                (
+                    format!("{:.0}", spin[0]),
+                    spin[1].to_string(),
+                    format!("{:.0}", spin[2]),
+                )
+            } else {
+                ("–".to_owned(), "–".to_owned(), "–".to_owned())
+            };
+            let _ = writeln!(
+                md,
+                "| {row} | {spin_states} | {spin_s} | {spin_mb} | {} | {} | {} | {} | {} | {} | {speedup} | {peak} | {} |",
+                unique(get(1, false)),
+                unique(get(1, true)),
+                secs(get(1, false)),
+                secs(get(2, false)),
+                secs(get(1, true)),
+                secs(get(2, true)),
+                secs(self.find(row, "stateright", 1, false)),
+            );
+        }
+        let failing: Vec<String> = self
+            .runs
+            .iter()
+            .filter(|r| !r.check.passed() || r.check.runs.iter().any(|x| !x.complete))
+            .map(|r| format!("{} ({} threads, symmetry {})", r.row, r.threads, r.symmetry))
+            .collect();
+        let _ = writeln!(
+            md,
+            "\nEvery property held in every run{}.",
+            if failing.is_empty() {
+                String::new()
+            } else {
+                format!(" **except**: {}", failing.join(", "))
+            }
+        );
+        md
+    }
+}
+
+/// `markdown` followed by the table of `dir/model-table.json`, if that file exists.
+///
+/// # Errors
+/// The table file exists but cannot be read or parsed.
+pub fn with_table(markdown: String, dir: &Path) -> Result<String, InputError> {
+    let path = dir.join("model-table.json");
+    if !path.exists() {
+        return Ok(markdown);
+    }
+    Ok(markdown + &ModelTable::load(&path)?.to_markdown())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_shows_each_row_beside_spin_and_names_a_failing_run() {
+        let check = |unique: u64, seconds: f64, discovered: bool| ModelCheck {
+            schema: 1,
+            config: "check".into(),
+            description: String::new(),
+            runs: vec![Run {
+                threads: 1,
+                unique_states: unique,
+                states_generated: None,
+                max_depth: None,
+                seconds,
+                complete: true,
+                peak_rss_kib: Some(2048),
+            }],
+            properties: vec![PropertyResult {
+                name: "R10 single owner".into(),
+                expectation: Expectation::Always,
+                discovered,
+                path: Vec::new(),
+            }],
+            seeded_bugs: Vec::new(),
+        };
+        let run = |threads, symmetry, c| TableRun {
+            row: "(3,1,1,3,2)".into(),
+            spin: [16562.0, 0.12, 8.0],
+            engine: "native".into(),
+            threads,
+            symmetry,
+            check: c,
+        };
+        let mut table = ModelTable {
+            schema: 1,
+            note: "test".into(),
+            runs: vec![
+                run(1, false, check(100, 0.5, false)),
+                run(1, true, check(60, 0.4, false)),
+                run(2, true, check(60, 0.2, false)),
+            ],
+        };
+        let md = table.to_markdown();
+        assert!(md.contains("| (3,1,1,3,2) | 16562 | 0.12 | 8 | 100 | 60 | 0.50 | – | 0.40 | 0.20 | 2.00× | 2 |"), "{md}");
+        assert!(md.contains("Every property held in every run."), "{md}");
+        table.runs[2].check = check(60, 0.2, true);
+        assert!(table
+            .to_markdown()
+            .contains("**except**: (3,1,1,3,2) (2 threads, symmetry true)"));
     }
 }

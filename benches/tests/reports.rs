@@ -159,6 +159,7 @@ fn a_lower_speed_up_is_a_regression_and_a_higher_one_is_not() {
         bands: std::collections::BTreeMap::new(),
         note: String::new(),
         metrics: [("speedup".to_owned(), 1.8)].into_iter().collect(),
+        spread: std::collections::BTreeMap::new(),
     };
     let verdict = |one: f64, two: f64| {
         let dir = tmp.path().join(format!("{one}-{two}"));

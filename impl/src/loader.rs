@@ -15,14 +15,27 @@ use crate::types::ErrorCode;
 /// Environment variable naming the cdylib to load instead of the built one.
 pub const DLL_ENV: &str = "OFFLINE_V2_DLL";
 
+/// Environment variable naming the resource type the harness asks `StartupEx` for (default
+/// the reference's, [`RESOURCE_TYPE`]); `--resource-type` on the command line sets it too.
+pub const RESOURCE_TYPE_ENV: &str = "OFFLINE_V2_RESOURCE_TYPE";
+
 /// Why a resource DLL could not be loaded or started.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// No file at the path.
     #[error("resource DLL {0} does not exist")]
     FileMissing(PathBuf),
+    /// The path is a directory.
+    #[error(
+        "resource DLL {0} is a directory, not a shared library: pass the DLL file in it \
+         (e.g. libmy_resource.so)"
+    )]
+    IsDirectory(PathBuf),
     /// The dynamic loader refused the file.
-    #[error("cannot load resource DLL {path}: {source}")]
+    #[error(
+        "cannot load resource DLL {path}: {source} (is it a shared library built for this \
+         platform?)"
+    )]
     Open {
         /// The file.
         path: PathBuf,
@@ -61,6 +74,57 @@ pub enum LoadError {
 pub struct LoadedDll {
     path: PathBuf,
     entries: DllEntries,
+    resource_type: String,
+}
+
+/// What a loaded DLL exports, and so what the harness can do with it (issue 15: say what
+/// can run instead of reporting divergences).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `StartupEx` (else only the classic `Startup`: no locked-mode or failure callbacks).
+    pub startup_ex: bool,
+    /// The classic `Startup`.
+    pub startup: bool,
+    /// The reference control export: the harness can drive the workload (scenarios,
+    /// lockstep conformance).
+    pub control: bool,
+    /// The reference release export: instances are freed when the harness drops them.
+    pub release: bool,
+    /// The reference state-query export.
+    pub state: bool,
+}
+
+impl Capabilities {
+    /// One line: `StartupEx yes, Startup yes, control export no, release export no, state
+    /// export no`.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let yn = |b: bool| if b { "yes" } else { "no" };
+        format!(
+            "StartupEx {}, Startup {}, control export {}, release export {}, state export {}",
+            yn(self.startup_ex),
+            yn(self.startup),
+            yn(self.control),
+            yn(self.release),
+            yn(self.state)
+        )
+    }
+
+    /// Why scenarios and lockstep conformance cannot drive this DLL, if they cannot: they
+    /// need the control export to set up and change the workload (SPEC §1a).
+    #[must_use]
+    pub fn lockstep_blocker(&self) -> Option<String> {
+        (!self.control).then(|| {
+            format!(
+                "the DLL has no control export ({}): scenarios and lockstep conformance \
+                 set up and drive the workload through it, so nothing they check could \
+                 hold. Check the DLL black-box with `offline-v2 conform --dll PATH \
+                 --resource-type NAME` instead, or add the adapter described in \
+                 ARCHITECTURE.md (\"The control export\")",
+                crate::abi::types::CONTROL_EXPORT
+            )
+        })
+    }
 }
 
 impl LoadedDll {
@@ -70,6 +134,9 @@ impl LoadedDll {
     /// [`LoadError::FileMissing`], [`LoadError::Open`] or [`LoadError::SymbolMissing`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, LoadError> {
         let path = path.as_ref().to_path_buf();
+        if path.is_dir() {
+            return Err(LoadError::IsDirectory(path));
+        }
         if !path.is_file() {
             return Err(LoadError::FileMissing(path));
         }
@@ -78,7 +145,15 @@ impl LoadedDll {
             source,
         })?;
         let entries = load::resolve_entries(lib).ok_or(LoadError::SymbolMissing(path.clone()))?;
-        Ok(Self { path, entries })
+        let resource_type = std::env::var(RESOURCE_TYPE_ENV)
+            .ok()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| RESOURCE_TYPE.to_owned());
+        Ok(Self {
+            path,
+            entries,
+            resource_type,
+        })
     }
 
     /// Loads the built cdylib of this crate ([`find_cdylib`]).
@@ -107,12 +182,38 @@ impl LoadedDll {
         self.entries.has_control()
     }
 
-    /// A fresh instance of the reference resource type (D1: call once per node).
+    /// What the DLL exports.
+    #[must_use]
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            startup_ex: self.entries.has_startup_ex(),
+            startup: self.entries.has_classic_startup(),
+            control: self.entries.has_control(),
+            release: self.entries.has_release(),
+            state: self.entries.has_state(),
+        }
+    }
+
+    /// The resource type [`LoadedDll::instance`] asks `StartupEx` for.
+    #[must_use]
+    pub fn resource_type(&self) -> &str {
+        &self.resource_type
+    }
+
+    /// The same DLL, starting instances of `resource_type` (a user's DLL implements its own
+    /// type; the default is the reference's or `$OFFLINE_V2_RESOURCE_TYPE`).
+    #[must_use]
+    pub fn with_resource_type(mut self, resource_type: &str) -> Self {
+        resource_type.clone_into(&mut self.resource_type);
+        self
+    }
+
+    /// A fresh instance of the configured resource type (D1: call once per node).
     ///
     /// # Errors
     /// [`LoadError::RevisionMismatch`] or [`LoadError::Startup`].
     pub fn instance(&self) -> Result<TableDll, LoadError> {
-        self.instance_of(RESOURCE_TYPE)
+        self.instance_of(&self.resource_type)
     }
 
     /// A fresh instance of `resource_type` (for a user's DLL).

@@ -157,6 +157,7 @@ macro_rules! error_codes {
 error_codes! {
     ERROR_SUCCESS = 0,
     ERROR_INVALID_FUNCTION = 1,
+    ERROR_NOT_ENOUGH_MEMORY = 8,
     ERROR_GEN_FAILURE = 31,
     ERROR_INVALID_PARAMETER = 87,
     ERROR_BUSY = 170,

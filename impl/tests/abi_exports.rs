@@ -1,7 +1,10 @@
 //! The cdylib exports the resapi.h entry points by their C names (`nm -D`, SPEC §1a).
 
+mod abi_common;
+
 use std::process::Command;
 
+use abi_common::skipped;
 use offline_v2::loader::find_cdylib;
 
 /// Exported text symbols of `path`, from `nm -D --defined-only`.
@@ -32,7 +35,10 @@ fn cdylib_exports_startup_ex_startup_and_the_reference_exports() {
         Err(e) => panic!("{e}"),
     };
     let Some(symbols) = exported(&path) else {
-        eprintln!("nm not available; skipped");
+        skipped(
+            "abi_exports::cdylib_exports_startup_ex_startup_and_the_reference_exports",
+            "nm (binutils) is not installed, so the exported symbols cannot be listed",
+        );
         return;
     };
     for name in [

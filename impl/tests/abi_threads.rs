@@ -138,10 +138,33 @@ fn concurrent_calls_keep_spec_states_and_one_completion_per_pending_work() {
     let work: u64 = total.iter().flatten().sum();
     assert!(work > 0, "the threads completed some work");
 
-    // Every resource is in a SPEC state; pending work ends with exactly one callback.
+    // Every resource is in a SPEC state whose pending work (if any) agrees with it: a
+    // non-pending resource has no work to complete, LooksAlive/IsAlive agree with the state,
+    // and pending work ends with exactly one callback.
     for (r, &resid) in resids.iter().enumerate() {
         let st = state(&dll, resid).expect("still open");
-        assert!(ResourceState::ALL.contains(&st));
+        assert_eq!(
+            dll.is_alive(resid),
+            Some(st == ResourceState::Online),
+            "IsAlive of {} in {st}",
+            NAMES[r]
+        );
+        if !matches!(
+            st,
+            ResourceState::OfflinePending | ResourceState::OnlinePending
+        ) {
+            for end in [
+                WorkloadControl::CompleteOffline(NAMES[r]),
+                WorkloadControl::CompleteOnline(NAMES[r]),
+            ] {
+                assert_eq!(
+                    dll.send_control(end),
+                    ErrorCode::ERROR_INVALID_STATE,
+                    "{end:?} of a resource in {st}"
+                );
+            }
+            assert_eq!(dll.drain_callbacks(), Vec::new(), "no work, no callback");
+        }
         let (finish, end) = match st {
             ResourceState::OfflinePending => (
                 WorkloadControl::CompleteOffline(NAMES[r]),

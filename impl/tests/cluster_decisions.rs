@@ -153,7 +153,10 @@ fn i11_embedded_failure_while_queued_or_on_a_non_owner_is_ignored() {
 }
 
 #[test]
-fn i6_an_interrupted_rollback_pass_goes_on_after_its_inherited_call() {
+fn r14_i6_a_recovery_that_interrupts_a_rollback_gives_the_awaited_resource_one_attempt() {
+    // R14 (amended): "A pass that starts while one of the group's DLL calls is still pending
+    // ... first waits for that call to end; that call is not the new pass's attempt, so a
+    // resource whose awaited call failed gets one attempt in the new pass."
     let mut h = Builder::new(&["n1", "n2"])
         .group("g1", "n1", vec![on("a"), on("b")])
         .build();
@@ -163,9 +166,16 @@ fn i6_an_interrupted_rollback_pass_goes_on_after_its_inherited_call() {
         h.ev(Input::FailOffline, "a"),
         [h.on_call("n1", "a", E::ERROR_IO_PENDING)]
     );
-    // D dies: the move completes; the recovery inherits the rollback's call ...
+    // D dies: the move completes; the recovery (a new pass) waits for the rollback's call ...
     assert_eq!(h.crash("n2"), [completed(0, E::ERROR_CLUSTER_NODE_DOWN)]);
-    // ... and, when it fails, goes on after `a` (no second try of `a`, D13).
+    assert!(h.c.held(h.g("g1")));
+    // ... which fails: `a` is Failed, and the new pass gives it its one attempt.
+    assert_eq!(
+        h.ev(Input::FailOnline, "a"),
+        [h.on_call("n1", "a", E::ERROR_IO_PENDING)]
+    );
+    assert!(h.c.held(h.g("g1")));
+    // That attempt fails too: Failed is final (one attempt per pass, D13); `b` is Online.
     assert_eq!(h.ev(Input::FailOnline, "a"), []);
     assert_eq!((h.state("a"), h.state("b")), (S::Failed, S::Online));
     assert!(!h.c.held(h.g("g1")));

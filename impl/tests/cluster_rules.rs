@@ -816,6 +816,12 @@ fn r19_timeouts_terminate_and_force_with_termination_skips_offline() {
         [h.term("n1", "b"), completed(1, E::ERROR_TIMEOUT)]
     );
     assert_eq!(h.state("b"), S::Failed);
+    // R19 (amended): Failed for the host; the DLL, as after every Terminate, holds it Offline.
+    let dll = h.c.dll(h.n("n1")).instance();
+    assert_eq!(
+        dll.resid_of("b").and_then(|resid| dll.state_of(resid)),
+        Some(S::Offline)
+    );
     assert_eq!(h.tick(1_000_000), []); // fires once
                                        // FORCE_WITH_TERMINATION: Terminate at once (a Failed resource included).
     let out = h.offline("b", O::FORCE_WITH_TERMINATION);

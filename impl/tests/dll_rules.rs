@@ -383,3 +383,40 @@ fn r9_checks_apply_in_rule_order() {
     );
     assert_rejected(&dll, resid, &raw(resid, None, 0), ErrorCode::ERROR_RETRY);
 }
+
+#[test]
+fn r19_terminate_leaves_the_dll_copy_offline_whatever_its_state_and_drops_pending_work() {
+    for st in ResourceState::ALL {
+        let (dll, resid) = prepare(Setup::plain(st));
+        dll.terminate_raw(resid);
+        assert_eq!(state(&dll, resid), Some(Offline), "Terminate from {st}");
+        // Pending work is gone: completing it answers INVALID_STATE, no callback (D16).
+        for end in [
+            WorkloadControl::CompleteOffline(RES),
+            WorkloadControl::CompleteOnline(RES),
+        ] {
+            assert_eq!(dll.send_control(end), ErrorCode::ERROR_INVALID_STATE);
+        }
+        assert_eq!(
+            dll.drain_callbacks(),
+            Vec::<DllCallback>::new(),
+            "from {st}"
+        );
+    }
+}
+
+#[test]
+fn r8_online_v2_validates_like_r1_before_r2() {
+    let (dll, resid) = prepare(online());
+    let forged = resid ^ (1 << 40);
+    // Reserved ≠ 0 or a NULL buffer with a size beat an unknown RESID (R1 before R2).
+    assert_eq!(dll.online_v2_raw(forged, None, 0, 1), E87);
+    assert_eq!(dll.online_v2_raw(forged, None, 4, 0), E87);
+    assert_eq!(dll.online_v2_raw(0, None, 0, 7), E87);
+    assert_eq!(
+        dll.online_v2_raw(forged, None, 0, 0),
+        ErrorCode::ERROR_RESOURCE_NOT_FOUND
+    );
+    // OnlineFlags are ignored (the host passes 0 here; the export never reads them).
+    assert_eq!(state(&dll, resid), Some(Online));
+}

@@ -1,11 +1,22 @@
-//! The properties of SPEC §6 as named stateright properties, and the bounded-response check
-//! that closes the gap of `eventually` (M2, M3).
+//! The properties of SPEC §6 as named stateright properties.
+//!
+//! - The safety properties R11, R12, R4, R13, R14, "one queued operation" and "at target" are
+//!   checked on each transition (`monitor.rs`, `dll.rs`, `flows.rs`) and read here from the
+//!   sticky violation marks; R10 is a predicate on states.
+//! - Liveness is bounded response (M3): from every state, the fair environment of §6 (pending
+//!   work completes; every busy flag, lock, broken link and Down node heals; queued moves are
+//!   retried) reaches, within K steps, a state where no operation is in flight and no group is
+//!   held while a node is Up. Two `eventually` properties are kept for what they do catch (M2).
+//! - The `sometimes` properties read the witness marks of the transition that produced the
+//!   state (no accumulated history, issue 11).
 
 use stateright::Property;
 
-use crate::actions::{step, Action};
-use crate::config::ModelConfig;
-use crate::state::{codes::*, oflags, witness, Done, Phase, Purpose, RState, State};
+use crate::action::Action;
+use crate::config::{move_flags, offline_flags, ModelConfig};
+use crate::state::{mark, witness, State};
+use crate::step::advance;
+use crate::vocab::RState;
 
 /// Property names (tests assert on them).
 pub mod names {
@@ -20,7 +31,8 @@ pub mod names {
     /// R13
     pub const R13: &str = "R13 rejected calls change nothing";
     /// R14
-    pub const R14: &str = "R14 at most one completion per operation";
+    pub const R14: &str =
+        "R14 each accepted operation completes exactly once (never twice, never dropped)";
     /// One queued operation per group.
     pub const QUEUE: &str = "at most one queued operation per group";
     /// Settled at target.
@@ -54,177 +66,74 @@ pub mod names {
     pub const S_ALL_DOWN: &str = "sometimes every node is Down";
 }
 
-/// R10: one owner (by construction: a single field); a resource is active on at most one
-/// node, only on its group's owner, which is Up; the Up owner's instance holds every resource
-/// of the group and no other instance holds any; with no node Up every resource is Offline.
+/// R10: a resource is OnlinePending, Online or OfflinePending only on its group's owner, which
+/// is Up; while no node is Up, every resource is Offline. (One owner per group and one
+/// holding instance per resource are structural in this state.)
 #[must_use]
 pub fn r10(_: &ModelConfig, s: &State) -> bool {
-    let any_up = s.up.iter().any(|&u| u);
-    s.groups.iter().enumerate().all(|(g, gs)| {
-        let owner = usize::from(gs.owner);
-        owner < s.up.len()
-            && gs.res.iter().enumerate().all(|(i, h)| {
-                let holders: Vec<usize> = (0..s.up.len())
-                    .filter(|&n| s.dll[n].res[g][i].is_some())
-                    .collect();
-                let holders_ok = if s.up[owner] {
-                    holders == [owner]
-                } else {
-                    holders.is_empty()
-                };
-                let host_ok = !h.state.is_active() || s.up[owner];
-                let down_ok = any_up || h.state == RState::Offline;
-                holders_ok && host_ok && down_ok
-            })
+    let sh = s.shape();
+    let any_up = s.any_up();
+    (0..sh.resources()).all(|r| {
+        let owner_up = s.is_up(s.owner(sh.group_of(r)));
+        let h = s.host(r);
+        (owner_up || !h.is_active()) && (any_up || h == RState::Offline)
     })
 }
 
-/// R11: the persistent state equals the ghost intent, which only accepted
-/// OnlineResourceEx / OfflineResourceEx-without-DNU change.
+/// The action of the fair environment of §6 from `s`, if any (M3): pending work completes;
+/// else a busy flag, a lock, a broken link or a Down node heals (in that order); else a
+/// queued move is retried; else an outstanding call whose work is gone times out.
 #[must_use]
-pub fn r11(_: &ModelConfig, s: &State) -> bool {
-    s.groups
-        .iter()
-        .zip(&s.intent)
-        .all(|(gs, intent)| gs.res.iter().zip(intent).all(|(h, p)| h.persistent == *p))
+pub fn fair_action(s: &State) -> Option<Action> {
+    let sh = s.shape();
+    let nr = sh.resources();
+    let owner_up = |r: usize| s.is_up(s.owner(sh.group_of(r)));
+    let pending = (0..nr)
+        .filter(|&r| owner_up(r))
+        .find_map(|r| match s.dll(r) {
+            RState::OfflinePending => Some(Action::CompleteOffline(r)),
+            RState::OnlinePending => Some(Action::CompleteOnline(r)),
+            _ => None,
+        });
+    let nodes = sh.nodes;
+    let link = (0..nodes)
+        .flat_map(|a| (a + 1..nodes).map(move |b| (a, b)))
+        .find(|&(a, b)| !s.link_up(a, b));
+    let groups = 0..usize::from(sh.groups);
+    pending
+        .or_else(|| (0..nr).find(|&r| s.busy(r)).map(Action::Unbusy))
+        .or_else(|| (0..nr).find(|&r| s.locked(r)).map(Action::Unlock))
+        .or_else(|| link.map(|(a, b)| Action::NetUp(a, b)))
+        .or_else(|| {
+            (0..nodes)
+                .find(|&n| !s.is_up(usize::from(n)))
+                .map(Action::StartNode)
+        })
+        .or_else(|| groups.clone().find(|&g| s.queued(g)).map(Action::Retry))
+        .or_else(|| {
+            groups
+                .clone()
+                .find(|&g| s.outstanding(g).is_some())
+                .map(Action::Timeout)
+        })
 }
 
-/// What R12 says the flags and destination of an OfflineV2 call with this purpose are.
-#[must_use]
-pub fn r12_expected(p: Purpose) -> (u8, Option<u8>) {
-    let ign = |b: bool| if b { oflags::IGNORE } else { 0 };
-    match p {
-        Purpose::User { ignore, dnu } => (ign(ignore) | if dnu { oflags::DNU } else { 0 }, None),
-        Purpose::FirstLeg {
-            ignore,
-            rts,
-            queue,
-            forced,
-            dst,
-        } => (
-            oflags::DNU
-                | ign(ignore)
-                | if rts { oflags::RTS } else { 0 }
-                | if queue { oflags::QUEUE } else { 0 }
-                | if forced { oflags::IGNORE_NET } else { 0 },
-            Some(dst),
-        ),
-        Purpose::ReturnLeg { ignore, src } => {
-            (oflags::RETURNING | oflags::DNU | ign(ignore), Some(src))
-        }
-        Purpose::Settle { ignore } => (oflags::DNU | ign(ignore), None),
-        Purpose::Embedded => (oflags::EMBEDDED | oflags::DNU, None),
-    }
-}
-
-/// R12: every OfflineV2 call carries exactly the flags of its purpose — in particular 0x02
-/// only with 0x40 on a first leg, 0x08 only on a return leg, never together.
-#[must_use]
-pub fn r12(_: &ModelConfig, s: &State) -> bool {
-    s.last_offline.iter().flatten().flatten().all(|rec| {
-        let (flags, dest) = r12_expected(rec.purpose);
-        let f = rec.flags;
-        let shape = (f & oflags::RTS == 0 || f & oflags::DNU != 0)
-            && (f & oflags::RETURNING == 0 || matches!(rec.purpose, Purpose::ReturnLeg { .. }))
-            && (f & (oflags::RTS | oflags::RETURNING) != (oflags::RTS | oflags::RETURNING))
-            && (f & oflags::QUEUE == 0 || matches!(rec.purpose, Purpose::FirstLeg { .. }));
-        shape && f == flags && rec.dest == dest
-    })
-}
-
-/// R4: no OfflineV2 took an Online, locked resource offline without 0x01.
-#[must_use]
-pub fn r4(_: &ModelConfig, s: &State) -> bool {
-    s.last_offline.iter().flatten().flatten().all(|rec| {
-        !(rec.locked
-            && rec.flags & oflags::IGNORE == 0
-            && rec.prior == RState::Online
-            && (rec.result == ERROR_SUCCESS || rec.result == ERROR_IO_PENDING))
-    })
-}
-
-/// R13: no rejected call ever changed anything.
-#[must_use]
-pub fn r13(_: &ModelConfig, s: &State) -> bool {
-    !s.rejected_changed
-}
-
-/// R14: every operation completed at most once.
-#[must_use]
-pub fn r14(_: &ModelConfig, s: &State) -> bool {
-    s.ops.iter().all(|o| o.completions <= 1)
-}
-
-/// At most one queued operation per group, and a queued group's move is in its queued phase.
-#[must_use]
-pub fn one_queued(_: &ModelConfig, s: &State) -> bool {
-    s.groups.iter().all(|g| {
-        g.queued <= 1 && (g.queued == 0 || g.job.is_some_and(|j| j.phase == Phase::Queued))
-    })
-}
-
-/// R14/§6: a group whose last finished job is a move, rollback, return or recovery, and which
-/// is idle on an Up owner, has every resource at its target (persistent state, or Failed).
-#[must_use]
-pub fn at_target(_: &ModelConfig, s: &State) -> bool {
-    s.groups.iter().all(|g| {
-        g.job.is_some()
-            || !s.up[usize::from(g.owner)]
-            || !matches!(g.last_done, Some(Done::Move | Done::Recover))
-            || g.res
-                .iter()
-                .all(|h| h.state == h.persistent.target() || h.state == RState::Failed)
-    })
-}
-
-/// The deterministic fair environment action from `s`, if any (M3): pending work completes;
-/// else a busy resource stops being busy (fair retry); else, if every node is Down, the
-/// first one starts; else time advances far enough to fire retries and timeouts.
-#[must_use]
-pub fn fair_action(cfg: &ModelConfig, s: &State) -> Action {
-    for (g, gs) in cfg.setup.groups.iter().enumerate() {
-        for i in 0..gs.resources.len() {
-            let r = cfg.setup.global(g, i);
-            for n in 0..s.up.len() {
-                if !s.up[n] {
-                    continue;
-                }
-                match s.dll[n].res[g][i].map(|d| d.state) {
-                    Some(RState::OfflinePending) => return Action::CompleteOffline(r),
-                    Some(RState::OnlinePending) => return Action::CompleteOnline(r),
-                    _ => {}
-                }
-            }
-        }
-    }
-    for (g, row) in s.busy.iter().enumerate() {
-        if let Some(i) = row.iter().position(|&b| b) {
-            return Action::Unbusy(cfg.setup.global(g, i));
-        }
-    }
-    if !s.up.iter().any(|&u| u) {
-        return Action::StartNode(0);
-    }
-    Action::Tick(cfg.setup.pending_timeout.max(cfg.setup.retry_interval))
-}
-
-/// No operation outstanding and no group held while a node is Up.
+/// No operation in flight, and no group held while a node is Up.
 #[must_use]
 pub fn quiescent(s: &State) -> bool {
-    let any_up = s.up.iter().any(|&u| u);
-    s.outstanding_ops() == 0 && (!any_up || (0..s.groups.len()).all(|g| !s.held(g)))
+    s.outstanding_ops() == 0
+        && (!s.any_up() || (0..usize::from(s.shape().groups)).all(|g| !s.held(g)))
 }
 
 /// Number of fair steps (M3) after which `s` is quiescent, or None if more than K.
 #[must_use]
 pub fn fair_steps_to_quiescence(cfg: &ModelConfig, s: &State) -> Option<usize> {
-    let mut cur = s.clone();
+    let mut cur = *s;
     for k in 0..=cfg.response_bound() {
         if quiescent(&cur) {
             return Some(k);
         }
-        let a = fair_action(cfg, &cur);
-        cur = step(cfg, &cur, &a).0;
+        cur = advance(cfg, &cur, &fair_action(&cur)?);
     }
     None
 }
@@ -233,95 +142,148 @@ pub fn fair_steps_to_quiescence(cfg: &ModelConfig, s: &State) -> Option<usize> {
 /// where every accepted operation has completed and no group is held while a node is Up.
 #[must_use]
 pub fn bounded_response(cfg: &ModelConfig, s: &State) -> bool {
-    fair_steps_to_quiescence(cfg, s).is_some()
+    s.violations() != 0 || fair_steps_to_quiescence(cfg, s).is_some()
 }
 
-/// M4: a queued group whose retry needs a tick beyond the exploration's time bound is
-/// excused by the `eventually` properties (the bounded-response property, which ticks without
-/// bound, still covers it).
-#[must_use]
-pub fn out_of_time(cfg: &ModelConfig, s: &State, g: usize) -> bool {
-    s.groups[g].queued > 0 && s.now.saturating_add(cfg.bounds.tick_ms) > cfg.bounds.max_time
+fn held_somewhere(s: &State) -> bool {
+    (0..usize::from(s.shape().groups)).any(|g| s.held(g))
 }
 
-/// The SPEC §6 properties for a configuration (the `sometimes` witnesses that the
-/// configuration cannot reach are left out).
-#[must_use]
-pub fn all(cfg: &ModelConfig) -> Vec<Property<ModelConfig>> {
+/// How the checker judges a property.
+#[derive(Clone, Copy)]
+pub enum Judge {
+    /// Must hold in every reachable state.
+    Always(fn(&ModelConfig, &State) -> bool),
+    /// Must hold at every terminal state (M2: our conditions, once true, stay true on the
+    /// path or are true at every terminal state, so this equals stateright's reading).
+    Eventually(fn(&ModelConfig, &State) -> bool),
+    /// Some reachable state satisfies it.
+    Sometimes(fn(&ModelConfig, &State) -> bool),
+    /// Some transition witnesses it ([`witness`] bit): the native checker collects the bits
+    /// of every transition; in stateright, states carry the bit of the transition that made
+    /// them (`ModelConfig::witnesses`).
+    Witnessed(u16),
+}
+
+/// A named property of SPEC §6.
+#[derive(Clone, Copy)]
+pub struct Prop {
+    /// Its name ([`names`]).
+    pub name: &'static str,
+    /// How it is judged.
+    pub judge: Judge,
+}
+
+fn marked(bit: u16) -> fn(&ModelConfig, &State) -> bool {
+    match bit {
+        mark::R11 => |_, s| s.violations() & mark::R11 == 0,
+        mark::R12 => |_, s| s.violations() & mark::R12 == 0,
+        mark::R4 => |_, s| s.violations() & mark::R4 == 0,
+        mark::R13 => |_, s| s.violations() & mark::R13 == 0,
+        mark::R14 => |_, s| s.violations() & mark::R14 == 0,
+        mark::QUEUE => |_, s| s.violations() & mark::QUEUE == 0,
+        _ => |_, s| s.violations() & mark::TARGET == 0,
+    }
+}
+
+/// A state carries the witness mark `bit` (stateright's reading of [`Judge::Witnessed`]).
+fn carries(bit: u16) -> fn(&ModelConfig, &State) -> bool {
+    match bit {
+        witness::TIMEOUT_TERMINATE => |_, s| s.witness() & witness::TIMEOUT_TERMINATE != 0,
+        witness::CANCELLED => |_, s| s.witness() & witness::CANCELLED != 0,
+        witness::RETURN_ONLINE => |_, s| s.witness() & witness::RETURN_ONLINE != 0,
+        witness::DNU_THEN_FAILOVER => |_, s| s.witness() & witness::DNU_THEN_FAILOVER != 0,
+        witness::MOVED => |_, s| s.witness() & witness::MOVED != 0,
+        witness::RETRIED => |_, s| s.witness() & witness::RETRIED != 0,
+        witness::RESTARTED => |_, s| s.witness() & witness::RESTARTED != 0,
+        witness::FORCED_NET => |_, s| s.witness() & witness::FORCED_NET != 0,
+        _ => |_, s| s.witness() & witness::RAW_CHANGED != 0,
+    }
+}
+
+fn ev_complete(_: &ModelConfig, s: &State) -> bool {
+    s.violations() != 0 || (s.calls_left == 0 && s.outstanding_ops() == 0)
+}
+
+fn ev_settle(_: &ModelConfig, s: &State) -> bool {
+    s.violations() != 0 || (s.calls_left == 0 && (!s.any_up() || !held_somewhere(s)))
+}
+
+/// The safety and liveness properties (every configuration).
+fn safety() -> Vec<Prop> {
     use names::*;
-    let mut v = vec![
-        Property::always(R10, r10),
-        Property::always(R11, r11),
-        Property::always(R12, r12),
-        Property::always(R4, r4),
-        Property::always(R13, r13),
-        Property::always(R14, r14),
-        Property::always(QUEUE, one_queued),
-        Property::always(TARGET, at_target),
-        Property::always(RESPONSE, bounded_response),
-        Property::eventually(EV_COMPLETE, |cfg, s: &State| {
-            s.calls_left == 0
-                && s.ops
-                    .iter()
-                    .all(|o| o.completions > 0 || out_of_time(cfg, s, usize::from(o.group)))
-        }),
-        Property::eventually(EV_SETTLE, |cfg, s: &State| {
-            s.calls_left == 0
-                && s.up.iter().all(|&u| u)
-                && (0..s.groups.len()).all(|g| !s.held(g) || out_of_time(cfg, s, g))
-        }),
-    ];
+    let p = |name, judge| Prop { name, judge };
+    vec![
+        p(R10, Judge::Always(r10)),
+        p(R11, Judge::Always(marked(mark::R11))),
+        p(R12, Judge::Always(marked(mark::R12))),
+        p(R4, Judge::Always(marked(mark::R4))),
+        p(R13, Judge::Always(marked(mark::R13))),
+        p(R14, Judge::Always(marked(mark::R14))),
+        p(QUEUE, Judge::Always(marked(mark::QUEUE))),
+        p(TARGET, Judge::Always(marked(mark::TARGET))),
+        p(RESPONSE, Judge::Always(bounded_response)),
+        p(EV_COMPLETE, Judge::Eventually(ev_complete)),
+        p(EV_SETTLE, Judge::Eventually(ev_settle)),
+    ]
+}
+
+/// The SPEC §6 properties of a configuration (the `sometimes` witnesses that the
+/// configuration cannot reach are left out; none without [`ModelConfig::witnesses`]).
+#[must_use]
+pub fn catalog(cfg: &ModelConfig) -> Vec<Prop> {
+    use names::*;
+    let mut v = safety();
     if !cfg.witnesses {
         return v;
     }
     let b = &cfg.bounds;
     let f = &b.faults_enabled;
-    v.push(Property::sometimes(S_TIMEOUT, |_, s: &State| {
-        s.witness & witness::TIMEOUT_TERMINATE != 0
-    }));
-    v.push(Property::sometimes(S_MOVED, |_, s: &State| {
-        s.witness & witness::MOVED != 0
-    }));
     let has_move = |bit: u32| b.move_flags.iter().any(|&m| m & bit == bit);
-    if has_move(crate::config::move_flags::QUEUE) && f.busy && b.calls >= 2 {
-        v.push(Property::sometimes(S_CANCEL, |_, s: &State| {
-            s.ops
-                .iter()
-                .any(|o| o.result == ERROR_CANCELLED && o.completions == 1)
-        }));
-        v.push(Property::sometimes(S_RETRIED, |_, s: &State| {
-            s.witness & witness::RETRIED != 0
-        }));
+    let seen = |name, bit| Prop {
+        name,
+        judge: Judge::Witnessed(bit),
+    };
+    v.push(seen(S_TIMEOUT, witness::TIMEOUT_TERMINATE));
+    v.push(seen(S_MOVED, witness::MOVED));
+    if has_move(move_flags::QUEUE) && f.busy && b.calls >= 2 {
+        v.push(seen(S_CANCEL, witness::CANCELLED));
+        v.push(seen(S_RETRIED, witness::RETRIED));
     }
-    if has_move(crate::config::move_flags::RTS) && f.fail_work {
-        v.push(Property::sometimes(S_RETURN, |_, s: &State| {
-            s.witness & witness::RETURN_ONLINE != 0
-        }));
+    if has_move(move_flags::RTS) && f.fail_work {
+        v.push(seen(S_RETURN, witness::RETURN_ONLINE));
     }
-    if b.offline_flags.contains(&crate::config::offline_flags::DNU) && f.crash {
-        v.push(Property::sometimes(S_DNU_FAILOVER, |_, s: &State| {
-            s.witness & witness::DNU_THEN_FAILOVER != 0
-        }));
+    if b.offline_flags.contains(&offline_flags::DNU) && f.crash {
+        v.push(seen(S_DNU_FAILOVER, witness::DNU_THEN_FAILOVER));
     }
     if f.embedded {
-        v.push(Property::sometimes(S_RESTARTED, |_, s: &State| {
-            s.witness & witness::RESTARTED != 0
-        }));
+        v.push(seen(S_RESTARTED, witness::RESTARTED));
     }
-    if f.net && has_move(crate::config::move_flags::IGNORE) {
-        v.push(Property::sometimes(S_FORCED_NET, |_, s: &State| {
-            s.witness & witness::FORCED_NET != 0
-        }));
+    if f.net && has_move(move_flags::IGNORE) {
+        v.push(seen(S_FORCED_NET, witness::FORCED_NET));
     }
     if b.raw_calls {
-        v.push(Property::sometimes(S_RAW, |_, s: &State| {
-            s.witness & witness::RAW_CHANGED != 0
-        }));
+        v.push(seen(S_RAW, witness::RAW_CHANGED));
     }
     if f.crash && usize::from(b.faults) >= cfg.setup.nodes.len() {
-        v.push(Property::sometimes(S_ALL_DOWN, |_, s: &State| {
-            s.up.iter().all(|&u| !u)
-        }));
+        v.push(Prop {
+            name: S_ALL_DOWN,
+            judge: Judge::Sometimes(|_, s| !s.any_up()),
+        });
     }
     v
+}
+
+/// [`catalog`] as stateright properties.
+#[must_use]
+pub fn all(cfg: &ModelConfig) -> Vec<Property<ModelConfig>> {
+    catalog(cfg)
+        .into_iter()
+        .map(|p| match p.judge {
+            Judge::Always(f) => Property::always(p.name, f),
+            Judge::Eventually(f) => Property::eventually(p.name, f),
+            Judge::Sometimes(f) => Property::sometimes(p.name, f),
+            Judge::Witnessed(bit) => Property::sometimes(p.name, carries(bit)),
+        })
+        .collect()
 }

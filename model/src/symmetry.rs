@@ -1,154 +1,97 @@
-//! Symmetry reduction (M5): interchangeable groups (same declared shape) and, when sound,
-//! interchangeable nodes. Used by the DFS checker only (stateright ignores symmetry in BFS).
+//! Symmetry reduction (M16): a canonical form over the renamings of interchangeable groups and
+//! nodes, used by stateright's DFS (its BFS ignores symmetry).
+//!
+//! Groups: within each class (same resources' work modes, [`crate::Shape::class`]) the groups
+//! are sorted by everything that belongs to them — their word (owner and job) and their
+//! resources' words and armed panics —, which is the least arrangement of the class, hence one
+//! representative per orbit. Nodes: where renaming nodes is a symmetry
+//! ([`crate::ModelConfig::node_symmetry`]), every allowed renaming is tried (each followed by
+//! the group sort) and the least result by [`State`]'s order is kept. Only up to four nodes
+//! are renamed (24 renamings); with more, node symmetry is not used.
 
 use stateright::Representative;
 
-use crate::state::{JobKind, OfflineRec, Purpose, State};
+use crate::state::{NodeSym, State, MAX_GROUPS, MAX_NODES};
 
-fn permutations(n: usize) -> Vec<Vec<usize>> {
-    let mut out = Vec::new();
-    let mut cur: Vec<usize> = (0..n).collect();
-    fn rec(k: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
-        if k == cur.len() {
-            out.push(cur.clone());
-            return;
-        }
-        for j in k..cur.len() {
-            cur.swap(k, j);
-            rec(k + 1, cur, out);
-            cur.swap(k, j);
-        }
-    }
-    rec(0, &mut cur, &mut out);
-    out
-}
-
-fn u8_of(x: usize) -> u8 {
-    u8::try_from(x).unwrap_or(u8::MAX)
-}
-
-fn rename_rec(rec: OfflineRec, gmap: &dyn Fn(u8) -> u8, nmap: &dyn Fn(u8) -> u8) -> OfflineRec {
-    OfflineRec {
-        res: crate::state::ResRef {
-            g: gmap(rec.res.g),
-            i: rec.res.i,
-        },
-        dest: rec.dest.map(nmap),
-        purpose: match rec.purpose {
-            Purpose::FirstLeg {
-                ignore,
-                rts,
-                queue,
-                forced,
-                dst,
-            } => Purpose::FirstLeg {
-                ignore,
-                rts,
-                queue,
-                forced,
-                dst: nmap(dst),
-            },
-            Purpose::ReturnLeg { ignore, src } => Purpose::ReturnLeg {
-                ignore,
-                src: nmap(src),
-            },
-            p => p,
-        },
-        ..rec
-    }
-}
-
-/// The state with groups and nodes renamed: new group `k` is old group `gp[k]`, new node `k`
-/// is old node `np[k]`.
+/// The representative of `s`'s orbit.
 #[must_use]
-pub fn permute(s: &State, gp: &[usize], np: &[usize]) -> State {
-    let mut ninv = vec![0usize; np.len()];
-    for (new, &old) in np.iter().enumerate() {
-        ninv[old] = new;
-    }
-    let mut ginv = vec![0usize; gp.len()];
-    for (new, &old) in gp.iter().enumerate() {
-        ginv[old] = new;
-    }
-    let nmap = |n: u8| u8_of(ninv.get(usize::from(n)).copied().unwrap_or(usize::from(n)));
-    let gmap = |g: u8| u8_of(ginv.get(usize::from(g)).copied().unwrap_or(usize::from(g)));
-    let mut t = s.clone();
-    t.up = np.iter().map(|&o| s.up[o]).collect();
-    t.dll = np
-        .iter()
-        .map(|&o| crate::state::Dll {
-            res: gp.iter().map(|&og| s.dll[o].res[og].clone()).collect(),
-            armed: gp.iter().map(|&og| s.dll[o].armed[og].clone()).collect(),
-        })
-        .collect();
-    t.groups = gp
-        .iter()
-        .map(|&og| {
-            let mut gs = s.groups[og].clone();
-            gs.owner = nmap(gs.owner);
-            if let Some(j) = gs.job.as_mut() {
-                if let JobKind::Move { src, dst, .. } = &mut j.kind {
-                    *src = nmap(*src);
-                    *dst = nmap(*dst);
+pub fn canonical(s: &State) -> State {
+    let sh = s.shape();
+    let nodes = usize::from(sh.nodes);
+    let mut best = sort_groups(*s);
+    let mut map = identity();
+    let mut each = |map: &[u8; MAX_NODES]| {
+        let c = sort_groups(s.rename_nodes(map));
+        if c.order_key() < best.order_key() {
+            best = c;
+        }
+    };
+    match sh.node_sym {
+        NodeSym::None => {}
+        _ if nodes > 4 => {}
+        NodeSym::Rotations => {
+            for k in 1..nodes {
+                for (n, m) in map.iter_mut().enumerate().take(nodes) {
+                    *m = u8::try_from((n + k) % nodes).unwrap_or(0);
                 }
+                each(&map);
             }
-            gs
-        })
-        .collect();
-    t.locked = gp.iter().map(|&og| s.locked[og].clone()).collect();
-    t.busy = gp.iter().map(|&og| s.busy[og].clone()).collect();
-    t.intent = gp.iter().map(|&og| s.intent[og].clone()).collect();
-    t.links_down = s
-        .links_down
-        .iter()
-        .map(|&(a, b)| {
-            let (x, y) = (nmap(a), nmap(b));
-            (x.min(y), x.max(y))
-        })
-        .collect();
-    t.links_down.sort_unstable();
-    for o in &mut t.ops {
-        o.group = gmap(o.group);
+        }
+        NodeSym::All => permutations(&mut map, 0, nodes, &mut each),
     }
-    t.last_offline = np
-        .iter()
-        .map(|&o| {
-            gp.iter()
-                .map(|&og| s.last_offline[o][og].map(|rec| rename_rec(rec, &gmap, &nmap)))
-                .collect()
-        })
-        .collect();
-    t
+    best
+}
+
+fn identity() -> [u8; MAX_NODES] {
+    let mut map = [0u8; MAX_NODES];
+    for (n, m) in map.iter_mut().enumerate() {
+        *m = u8::try_from(n).unwrap_or(0);
+    }
+    map
+}
+
+/// Calls `f` with every permutation of `map[k..n]` (Heap-style swaps, restored after).
+fn permutations(
+    map: &mut [u8; MAX_NODES],
+    k: usize,
+    n: usize,
+    f: &mut dyn FnMut(&[u8; MAX_NODES]),
+) {
+    if k + 1 >= n {
+        f(map);
+        return;
+    }
+    for j in k..n {
+        map.swap(k, j);
+        permutations(map, k + 1, n, f);
+        map.swap(k, j);
+    }
+}
+
+/// Sorts the groups of each class by their block key (insertion sort: at most 8 groups).
+fn sort_groups(mut s: State) -> State {
+    let sh = *s.shape();
+    let ng = usize::from(sh.groups).min(MAX_GROUPS);
+    for i in 1..ng {
+        let mut j = i;
+        while j > 0 {
+            // The previous group of the same class, if any.
+            let Some(p) = (0..j).rev().find(|&p| sh.class[p] == sh.class[j]) else {
+                break;
+            };
+            if s.block_key(p) <= s.block_key(j) {
+                break;
+            }
+            s.swap_groups(p, j);
+            j = p;
+        }
+    }
+    s
 }
 
 impl Representative for State {
-    /// The least state (by `Ord`) among all renamings of interchangeable groups and (when
-    /// sound) nodes.
+    /// The least state among all renamings of interchangeable groups and (where sound) nodes.
     fn representative(&self) -> Self {
-        let ng = self.groups.len();
-        let nn = self.up.len();
-        let gperms: Vec<Vec<usize>> = permutations(ng)
-            .into_iter()
-            .filter(|p| {
-                p.iter()
-                    .enumerate()
-                    .all(|(k, &o)| self.sym.group_class[k] == self.sym.group_class[o])
-            })
-            .collect();
-        let nperms = if self.sym.nodes {
-            permutations(nn)
-        } else {
-            vec![(0..nn).collect()]
-        };
-        let mut best = self.clone();
-        for gp in &gperms {
-            for np in &nperms {
-                let c = permute(self, gp, np);
-                if c < best {
-                    best = c;
-                }
-            }
-        }
-        best
+        canonical(self)
     }
 }

@@ -62,6 +62,13 @@ const MAX_STATES: Knob = Knob {
     max: u64::MAX,
     zero_is_unlimited: true,
 };
+const FUZZ_SECONDS: Knob = Knob {
+    key: "fuzz_seconds",
+    var: "OFFLINE_V2_FUZZ_SECONDS",
+    min: 1,
+    max: 1_000_000,
+    zero_is_unlimited: false,
+};
 const MEMORY_MB: Knob = Knob {
     key: "memory_mb",
     var: "OFFLINE_V2_MEMORY_MB",
@@ -71,7 +78,7 @@ const MEMORY_MB: Knob = Knob {
 };
 
 /// The variables a profile sets (the shell export of `offline-v2 profile --shell`), in order.
-pub const VARIABLES: [&str; 9] = [
+pub const VARIABLES: [&str; 10] = [
     "OFFLINE_V2_CASES",
     "OFFLINE_V2_DEPTH",
     "OFFLINE_V2_SECONDS",
@@ -81,6 +88,7 @@ pub const VARIABLES: [&str; 9] = [
     "OFFLINE_V2_MODEL_LARGE",
     "OFFLINE_V2_REPORTS",
     "OFFLINE_V2_BENCH_PROFILE",
+    "OFFLINE_V2_FUZZ_SECONDS",
 ];
 
 /// The resolved budget of one run.
@@ -108,6 +116,8 @@ pub struct Budget {
     pub reports: bool,
     /// Criterion profile of the benches (`quick` or `full`).
     pub bench_profile: String,
+    /// Seconds of the libFuzzer run of the DLL table in `scripts/test.sh` (`scripts/fuzz.sh`).
+    pub fuzz_seconds: u64,
 }
 
 impl Default for Budget {
@@ -126,6 +136,7 @@ impl Default for Budget {
             model_large: false,
             reports: false,
             bench_profile: "quick".into(),
+            fuzz_seconds: 60,
         }
     }
 }
@@ -143,6 +154,7 @@ struct ProfileTable {
     model_large: Option<bool>,
     reports: Option<bool>,
     bench_profile: Option<String>,
+    fuzz_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -307,6 +319,7 @@ impl Budget {
                 model_large: named.model_large.or(table.model_large),
                 reports: named.reports.or(table.reports),
                 bench_profile: named.bench_profile.or(table.bench_profile),
+                fuzz_seconds: named.fuzz_seconds.or(table.fuzz_seconds),
             };
         }
         Ok(table)
@@ -346,6 +359,7 @@ impl Budget {
             model_large: resolve_flag("OFFLINE_V2_MODEL_LARGE", t.model_large, false, env)?,
             reports: resolve_flag("OFFLINE_V2_REPORTS", t.reports, false, env)?,
             bench_profile,
+            fuzz_seconds: req(&FUZZ_SECONDS, t.fuzz_seconds, d.fuzz_seconds)?,
         })
     }
 
@@ -375,6 +389,7 @@ impl Budget {
             u8::from(self.model_large).to_string(),
             u8::from(self.reports).to_string(),
             self.bench_profile.clone(),
+            self.fuzz_seconds.to_string(),
         ];
         let mut out = format!("export OFFLINE_V2_PROFILE={}\n", self.profile);
         for (var, value) in VARIABLES.iter().zip(values) {
@@ -495,6 +510,7 @@ mod tests {
             .expect("ci profile");
         assert_eq!((ci.cases, ci.depth, ci.seconds), (512, 5, 300));
         assert!(ci.model_large && ci.reports);
+        assert_eq!(ci.fuzz_seconds, 60);
         let b = Budget::resolve_with(
             None,
             &env_of(&[
@@ -522,6 +538,7 @@ mod tests {
             ("OFFLINE_V2_MODEL_LARGE", "yes", "not 0 or 1"),
             ("OFFLINE_V2_PROFILE", "nightly", "no profile \"nightly\""),
             ("OFFLINE_V2_BENCH_PROFILE", "slow", "quick or full"),
+            ("OFFLINE_V2_FUZZ_SECONDS", "0", "out of range"),
         ] {
             let e =
                 Budget::resolve_with(None, &env_of(&[("OFFLINE_V2_CONFIG", &file), (var, value)]))

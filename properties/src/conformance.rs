@@ -16,20 +16,26 @@ use std::path::{Path, PathBuf};
 
 use offline_v2::loader::LoadedDll;
 use offline_v2::types::{
-    ErrorCode, MoveGroupFlags, OfflineFlags, OfflineReason, OfflineResourceFlags, ResourceState,
+    ErrorCode, MoveGroupFlags, OfflineReason, OfflineResourceFlags, ResourceState,
 };
 use offline_v2_model::actions::{step as model_step, Action, Dest, DestArg, ResidArg};
 use offline_v2_model::config::{ModelConfig, Setup};
-use offline_v2_model::state::Persist;
+use offline_v2_model::vocab::Persist;
 use proptest::prelude::*;
 use stateright::Model;
 
+use crate::conform::monitor::StartedBy;
+use crate::conform::monitored::{DllRulesChecker, MonitorLog, MonitoredDll};
 use crate::impl_side::ImplSide;
 use crate::model_side::ModelSide;
-use crate::replay::{replay, Obs, ReplayReport, Side};
+use crate::replay::{CallObs, Names, Obs, Replay, ReplayReport, Side};
+
+/// The DLL of one node in lockstep: the loaded cdylib's instance, every call judged by the
+/// DLL-rule monitor ([`crate::conform`]).
+pub type LockstepDll = MonitoredDll<offline_v2::abi::host::TableDll>;
 use crate::scenario::{
-    Call, CallEntry, Check, Event, ExpectedCall, ExpectedCompletion, GroupDecl, RawResidSpec,
-    ResourceDecl, Scenario, Step,
+    Call, CancelCall, Check, Config, Event, ExpectedCompletion, GroupDecl, LinkArgs, MoveGroupCall,
+    OfflineResourceCall, RawCall, RawResidSpec, ResourceDecl, Scenario, Step,
 };
 
 /// A RESID no instance ever issues (slot 0xBEEF of generation 0: generations start at 1).
@@ -45,8 +51,11 @@ pub fn scenario_of_setup(setup: &Setup, name: &str) -> Scenario {
     Scenario {
         file: PathBuf::from(format!("{name}.json")),
         name: name.to_owned(),
-        pending_timeout: setup.pending_timeout,
-        retry_interval: setup.retry_interval,
+        description: None,
+        config: Config {
+            pending_timeout: setup.pending_timeout,
+            retry_interval: setup.retry_interval,
+        },
         nodes: setup.nodes.clone(),
         groups: setup
             .groups
@@ -95,18 +104,16 @@ pub fn step_of_action(s: &Scenario, action: &Action) -> Step {
             resource,
             flags,
             reason,
-        } => call(Call::OfflineResource {
+        } => call(Call::OfflineResource(OfflineResourceCall {
             resource: rn(resource),
             flags: OfflineResourceFlags::from_bits_retain(flags),
             reason: OfflineReason::ALL
                 .into_iter()
                 .find(|x| x.value() == reason)
                 .unwrap_or_default(),
-        }),
-        Action::OnlineResource { resource } => call(Call::OnlineResource {
-            resource: rn(resource),
-        }),
-        Action::MoveGroup { group, dest, flags } => call(Call::MoveGroup {
+        })),
+        Action::OnlineResource { resource } => call(Call::OnlineResource(rn(resource).into())),
+        Action::MoveGroup { group, dest, flags } => call(Call::MoveGroup(MoveGroupCall {
             group: g(group),
             dest: match dest {
                 Dest::Null => None,
@@ -114,51 +121,85 @@ pub fn step_of_action(s: &Scenario, action: &Action) -> Step {
                 Dest::Unknown => Some("nope".into()),
             },
             flags: MoveGroupFlags::from_bits_retain(flags),
-        }),
-        Action::CancelGroupOperation { group, reserved } => call(Call::CancelGroupOperation {
-            group: g(group),
-            reserved,
-        }),
-        Action::RawOfflineV2 {
-            node,
-            resid,
-            dest,
-            flags,
-            inbuf_null,
-            inbuf_size,
-            reserved,
-        } => call(Call::RawOfflineV2 {
+        })),
+        Action::CancelGroupOperation { group, reserved } => {
+            call(Call::CancelGroupOperation(CancelCall {
+                group: g(group),
+                reserved,
+            }))
+        }
+        Action::RawOfflineV2 { node, call: raw } => call(Call::RawOfflineV2(RawCall {
             node: n(node),
-            resid: match resid {
+            resid: match raw.resid {
                 ResidArg::Held(i) => RawResidSpec::Resource(r(i)),
                 ResidArg::Forged => RawResidSpec::Value(FORGED_RESID),
             },
-            dest: match dest {
+            dest: match raw.dest {
                 DestArg::None => None,
                 DestArg::Valid(d) => Some(n(d)),
                 DestArg::Invalid => Some("bad_name".into()),
             },
-            flags,
-            inbuf: if inbuf_null { None } else { Some(vec![0; 4]) },
-            inbuf_size,
-            reserved,
-        }),
-        Action::CompleteOffline(i) => Step::Event(Event::CompleteOffline(r(i))),
-        Action::FailOffline(i) => Step::Event(Event::FailOffline(r(i))),
-        Action::CompleteOnline(i) => Step::Event(Event::CompleteOnline(r(i))),
-        Action::FailOnline(i) => Step::Event(Event::FailOnline(r(i))),
-        Action::Tick(ms) => Step::Event(Event::Tick(ms)),
-        Action::Lock(i) => Step::Event(Event::Lock(r(i))),
-        Action::Unlock(i) => Step::Event(Event::Unlock(r(i))),
-        Action::Busy(i) => Step::Event(Event::Busy(r(i))),
-        Action::Unbusy(i) => Step::Event(Event::Unbusy(r(i))),
-        Action::NetDown(a, b) => Step::Event(Event::NetDown(n(a), n(b))),
-        Action::NetUp(a, b) => Step::Event(Event::NetUp(n(a), n(b))),
-        Action::CrashNode(x) => Step::Event(Event::CrashNode(n(x))),
-        Action::StartNode(x) => Step::Event(Event::StartNode(n(x))),
-        Action::EmbeddedFailure(i) => Step::Event(Event::EmbeddedFailure(r(i))),
-        Action::InjectPanic(i) => Step::Event(Event::InjectPanic(r(i))),
+            flags: raw.flags,
+            inbuf: if raw.inbuf_null {
+                None
+            } else {
+                Some(vec![0; 4])
+            },
+            inbuf_size: raw.inbuf_size,
+            reserved: raw.reserved,
+        })),
+        Action::CompleteOffline(i) => Step::Event(Event::CompleteOffline(r(i).into())),
+        Action::FailOffline(i) => Step::Event(Event::FailOffline(r(i).into())),
+        Action::CompleteOnline(i) => Step::Event(Event::CompleteOnline(r(i).into())),
+        Action::FailOnline(i) => Step::Event(Event::FailOnline(r(i).into())),
+        // The abstract time events are `tick`s (M15); how long depends on the path
+        // ([`steps_of_path`]): alone, a tick of the configured timeout or interval.
+        Action::Timeout(_) => Step::Event(Event::Tick(s.config.pending_timeout.into())),
+        Action::Retry(_) => Step::Event(Event::Tick(s.config.retry_interval.into())),
+        Action::Lock(i) => Step::Event(Event::Lock(r(i).into())),
+        Action::Unlock(i) => Step::Event(Event::Unlock(r(i).into())),
+        Action::Busy(i) => Step::Event(Event::Busy(r(i).into())),
+        Action::Unbusy(i) => Step::Event(Event::Unbusy(r(i).into())),
+        Action::NetDown(a, b) => Step::Event(Event::NetDown(LinkArgs::new(n(a), n(b)))),
+        Action::NetUp(a, b) => Step::Event(Event::NetUp(LinkArgs::new(n(a), n(b)))),
+        Action::CrashNode(x) => Step::Event(Event::CrashNode(n(x).into())),
+        Action::StartNode(x) => Step::Event(Event::StartNode(n(x).into())),
+        Action::EmbeddedFailure(i) => Step::Event(Event::EmbeddedFailure(r(i).into())),
+        Action::InjectPanic(i) => Step::Event(Event::InjectPanic(r(i).into())),
     }
+}
+
+/// The scenario steps of an abstract model path (the refinement mapping, M15): each action
+/// as [`step_of_action`] names it, except the time events, which become the `tick` that makes
+/// them due now ([`ModelSide::concrete_tick`]). A `Timeout`/`Retry` that an earlier tick
+/// already fired (two calls due at once) adds no step: the lockstep runs the concrete steps on
+/// both sides, so they still agree.
+#[must_use]
+pub fn steps_of_path(setup: &Scenario, path: &[Action]) -> Vec<Step> {
+    let Ok(mut side) = ModelSide::new(setup) else {
+        return path.iter().map(|a| step_of_action(setup, a)).collect();
+    };
+    let mut steps = Vec::with_capacity(path.len());
+    for action in path {
+        let step = match action {
+            Action::Timeout(_) | Action::Retry(_) => match side.concrete_tick(action) {
+                Some(ms) => Step::Event(Event::Tick(ms.into())),
+                None => continue,
+            },
+            other => step_of_action(setup, other),
+        };
+        match &step {
+            Step::Call { call, .. } => {
+                side.call(call);
+            }
+            Step::Event(e) => {
+                side.event(e);
+            }
+            _ => {}
+        }
+        steps.push(step);
+    }
+    steps
 }
 
 /// Runs `steps` on a fresh implementation (through `dll`) and a fresh model set up as
@@ -170,23 +211,35 @@ pub fn lockstep(
     setup: &Scenario,
     steps: &[Step],
     dll: &LoadedDll,
-    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
     LOCKSTEP_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     LOCKSTEP_STEPS.fetch_add(steps.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let mut scenario = setup.clone();
     scenario.steps = steps.to_vec();
+    // Every DLL call is also judged by the DLL-rule monitor (R1-R9, docs/conform.md).
+    let monitors = MonitorLog::new(if dll.capabilities().startup_ex {
+        StartedBy::StartupEx
+    } else {
+        StartedBy::Startup
+    });
     let dlls = dll
         .instances(setup.nodes.len())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .enumerate()
+        .map(|(node, d)| MonitoredDll::new(d, node, monitors.clone()))
+        .collect();
     let mut imp = ImplSide::new(&scenario, dlls).map_err(|e| e.to_string())?;
     tweak(&mut imp);
-    let mut model = ModelSide::new(&scenario);
+    let mut model = ModelSide::new(&scenario)?;
     let mut recorder = Recorder {
         inner: &mut model,
         log: Vec::new(),
     };
-    let report = replay(&scenario, &mut [&mut imp as &mut dyn Side, &mut recorder]);
+    let report = Replay::new(&scenario)
+        .with(DllRulesChecker::new(monitors))
+        .run(&mut [&mut imp as &mut dyn Side, &mut recorder]);
     Ok((report, recorder.log))
 }
 
@@ -209,7 +262,7 @@ pub fn lockstep_guarded(
     setup: &Scenario,
     steps: &[Step],
     dll: &LoadedDll,
-    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         lockstep(setup, steps, dll, tweak)
@@ -257,11 +310,13 @@ pub fn regression(setup: &Scenario, name: &str, steps: &[Step]) -> Scenario {
     let mut scenario = setup.clone();
     scenario.name = name.to_owned();
     scenario.steps = steps.to_vec();
-    let mut model = ModelSide::new(&scenario);
+    let Ok(mut model) = ModelSide::new(&scenario) else {
+        return scenario; // the model cannot hold it: no expectations to add
+    };
     let nodes = &setup.nodes;
     let resources: Vec<String> = setup.resource_names().map(str::to_owned).collect();
     let node = |i: u8| nodes.get(usize::from(i)).cloned().unwrap_or_default();
-    let res = |i: u8| resources.get(usize::from(i)).cloned().unwrap_or_default();
+    let names = Names(setup);
     let mut out = Vec::new();
     let mut op_steps: Vec<(u32, usize)> = Vec::new();
     for s in steps {
@@ -287,33 +342,7 @@ pub fn regression(setup: &Scenario, name: &str, steps: &[Step]) -> Scenario {
         for o in &observed {
             match *o {
                 Obs::Returned { op: Some(op), .. } => op_steps.push((op, index)),
-                Obs::Call {
-                    node: n,
-                    entry,
-                    resource,
-                    dest,
-                    flags,
-                    result,
-                } => {
-                    if let Some(entry) = entry.listed() {
-                        calls.push(ExpectedCall {
-                            node: node(n),
-                            entry,
-                            resource: res(resource),
-                            dest: if entry == CallEntry::OfflineV2 {
-                                dest.map(node)
-                            } else {
-                                None
-                            },
-                            flags: if entry == CallEntry::OfflineV2 {
-                                OfflineFlags::from_bits_retain(flags)
-                            } else {
-                                OfflineFlags::empty()
-                            },
-                            result: result.map(ErrorCode),
-                        });
-                    }
-                }
+                Obs::Call(c) => calls.extend(names.expected_call(&c)),
                 Obs::Completed { op, result } => {
                     if let Some((_, step)) = op_steps.iter().find(|(o, _)| *o == op) {
                         completions.push(ExpectedCompletion {
@@ -367,7 +396,7 @@ pub fn write_scenario(dir: &Path, scenario: &Scenario) -> std::io::Result<PathBu
         })
         .collect();
     let path = dir.join(format!("{slug}.json"));
-    std::fs::write(&path, crate::scenario_json::to_text(scenario))?;
+    std::fs::write(&path, scenario.to_text())?;
     Ok(path)
 }
 
@@ -432,7 +461,11 @@ pub fn step_strategy(s: &Scenario) -> BoxedStrategy<Step> {
     let resources: Vec<String> = s.resource_names().map(str::to_owned).collect();
     let nodes = s.nodes.clone();
     let groups: Vec<String> = s.groups.iter().map(|g| g.name.clone()).collect();
-    let ticks = vec![1, s.retry_interval.max(1), s.pending_timeout.max(1)];
+    let ticks = vec![
+        1,
+        s.config.retry_interval.max(1),
+        s.config.pending_timeout.max(1),
+    ];
     let pick = |v: Vec<String>| proptest::sample::select(v);
     let res = pick(resources.clone());
     let any_res = prop_oneof![8 => pick(resources.clone()), 1 => Just("nope".to_owned())];
@@ -446,38 +479,38 @@ pub fn step_strategy(s: &Scenario) -> BoxedStrategy<Step> {
     ];
     let call = prop_oneof![
         3 => (any_res.clone(), prop_oneof![9 => 0u32..8, 1 => Just(0x8u32)], proptest::sample::select(OfflineReason::ALL.to_vec()))
-            .prop_map(|(resource, flags, reason)| Call::OfflineResource { resource, flags: OfflineResourceFlags::from_bits_retain(flags), reason }),
-        2 => any_res.clone().prop_map(|resource| Call::OnlineResource { resource }),
+            .prop_map(|(resource, flags, reason)| Call::OfflineResource(OfflineResourceCall { resource, flags: OfflineResourceFlags::from_bits_retain(flags), reason })),
+        2 => any_res.clone().prop_map(|resource| Call::OnlineResource(resource.into())),
         5 => (group.clone(), any_node, prop_oneof![12 => 0u32..0x10, 1 => Just(0x10u32), 1 => Just(0x40u32)])
-            .prop_map(|(group, dest, flags)| Call::MoveGroup { group, dest, flags: MoveGroupFlags::from_bits_retain(flags) }),
+            .prop_map(|(group, dest, flags)| Call::MoveGroup(MoveGroupCall { group, dest, flags: MoveGroupFlags::from_bits_retain(flags) })),
         1 => (group, prop_oneof![5 => Just(0u32), 1 => Just(1u32)])
-            .prop_map(|(group, reserved)| Call::CancelGroupOperation { group, reserved }),
+            .prop_map(|(group, reserved)| Call::CancelGroupOperation(CancelCall { group, reserved })),
         // Raw calls: weight 2, Reserved != 0 one time in three, and a zero InBufferSize
         // mostly, so R1's single checks are each reached alone (tuned so the seeded
         // ReservedIgnored DLL bug is caught by the default budget, tests/seeded_bugs.rs).
         2 => (node.clone(), prop_oneof![3 => res.clone().prop_map(RawResidSpec::Resource), 1 => Just(RawResidSpec::Value(FORGED_RESID)), 1 => Just(RawResidSpec::Value(0))],
               raw_dest, prop_oneof![4 => 0u32..0x80, 1 => 0u32..0x200], prop_oneof![4 => Just(None), 1 => Just(Some(vec![1u8, 2]))], prop_oneof![3 => Just(0u32), 1 => 1u32..3], prop_oneof![2 => Just(0u32), 1 => Just(7u32)])
-            .prop_map(|(node, resid, dest, flags, inbuf, inbuf_size, reserved)| Call::RawOfflineV2 { node, resid, dest, flags, inbuf, inbuf_size, reserved }),
+            .prop_map(|(node, resid, dest, flags, inbuf, inbuf_size, reserved)| Call::RawOfflineV2(RawCall { node, resid, dest, flags, inbuf, inbuf_size, reserved })),
     ]
     .prop_map(|call| Step::Call { call, expect: None });
     let event = prop_oneof![
-        4 => res.clone().prop_map(Event::CompleteOffline),
-        4 => res.clone().prop_map(Event::CompleteOnline),
-        1 => res.clone().prop_map(Event::FailOffline),
+        4 => res.clone().prop_map(|r| Event::CompleteOffline(r.into())),
+        4 => res.clone().prop_map(|r| Event::CompleteOnline(r.into())),
+        1 => res.clone().prop_map(|r| Event::FailOffline(r.into())),
         // Failed onlines weigh 2: they start returns to source (R17; the seeded return-leg
         // bugs, tests/seeded_bugs.rs, need one within the default budget).
-        2 => res.clone().prop_map(Event::FailOnline),
-        3 => proptest::sample::select(ticks).prop_map(Event::Tick),
-        1 => res.clone().prop_map(Event::Lock),
-        1 => res.clone().prop_map(Event::Unlock),
-        1 => res.clone().prop_map(Event::Busy),
-        1 => res.clone().prop_map(Event::Unbusy),
-        1 => (node.clone(), node.clone()).prop_map(|(a, b)| Event::NetDown(a, b)),
-        1 => (node.clone(), node.clone()).prop_map(|(a, b)| Event::NetUp(a, b)),
-        1 => node.clone().prop_map(Event::CrashNode),
-        1 => node.prop_map(Event::StartNode),
-        1 => res.clone().prop_map(Event::EmbeddedFailure),
-        1 => res.prop_map(Event::InjectPanic),
+        2 => res.clone().prop_map(|r| Event::FailOnline(r.into())),
+        3 => proptest::sample::select(ticks).prop_map(|ms| Event::Tick(ms.into())),
+        1 => res.clone().prop_map(|r| Event::Lock(r.into())),
+        1 => res.clone().prop_map(|r| Event::Unlock(r.into())),
+        1 => res.clone().prop_map(|r| Event::Busy(r.into())),
+        1 => res.clone().prop_map(|r| Event::Unbusy(r.into())),
+        1 => (node.clone(), node.clone()).prop_map(|(a, b)| Event::NetDown(LinkArgs::new(a, b))),
+        1 => (node.clone(), node.clone()).prop_map(|(a, b)| Event::NetUp(LinkArgs::new(a, b))),
+        1 => node.clone().prop_map(|n| Event::CrashNode(n.into())),
+        1 => node.prop_map(|n| Event::StartNode(n.into())),
+        1 => res.clone().prop_map(|r| Event::EmbeddedFailure(r.into())),
+        1 => res.prop_map(|r| Event::InjectPanic(r.into())),
     ]
     .prop_map(Step::Event);
     prop_oneof![2 => call, 3 => event].boxed()
@@ -554,13 +587,11 @@ impl Coverage {
     pub fn record(&mut self, step: &Step, observed: &[Obs]) {
         let (kind, flags) = match step {
             Step::Call { call, .. } => match call {
-                Call::OfflineResource { flags, .. } => ("offline_resource", flags.bits()),
-                Call::OnlineResource { .. } => ("online_resource", 0),
-                Call::MoveGroup { flags, .. } => ("move_group", flags.bits()),
-                Call::CancelGroupOperation { reserved, .. } => {
-                    ("cancel_group_operation", *reserved)
-                }
-                Call::RawOfflineV2 { flags, .. } => ("raw_offline_v2", *flags),
+                Call::OfflineResource(c) => ("offline_resource", c.flags.bits()),
+                Call::OnlineResource(_) => ("online_resource", 0),
+                Call::MoveGroup(c) => ("move_group", c.flags.bits()),
+                Call::CancelGroupOperation(c) => ("cancel_group_operation", c.reserved),
+                Call::RawOfflineV2(c) => ("raw_offline_v2", c.flags),
             },
             Step::Event(e) => (event_kind(e), 0),
             _ => return,
@@ -598,20 +629,20 @@ impl Coverage {
             match (step, o) {
                 (
                     _,
-                    Obs::Call {
+                    Obs::Call(CallObs {
                         entry: crate::replay::ObsEntry::OfflineV2,
                         flags,
                         result: Some(r),
                         ..
-                    },
+                    }),
                 ) => *self.offline_flags.entry((*flags, *r)).or_default() += 1,
                 (
                     Step::Call {
-                        call: Call::RawOfflineV2 { flags, .. },
+                        call: Call::RawOfflineV2(raw),
                         ..
                     },
                     Obs::Returned { code, .. },
-                ) => *self.offline_flags.entry((*flags, *code)).or_default() += 1,
+                ) => *self.offline_flags.entry((raw.flags, *code)).or_default() += 1,
                 _ => {}
             }
         }
@@ -665,7 +696,7 @@ pub fn reachable_coverage_until(
     let mut seen = HashSet::new();
     let mut queue = std::collections::VecDeque::new();
     let init = cfg.init_states().remove(0);
-    seen.insert(init.clone());
+    seen.insert(init);
     queue.push_back(init);
     let mut cov = Coverage::default();
     let mut actions = Vec::new();
@@ -679,7 +710,7 @@ pub fn reachable_coverage_until(
             let (next, obs) = model_step(cfg, &state, a);
             let obs: Vec<Obs> = obs.into_iter().map(crate::model_side::obs_of).collect();
             cov.record(&step_of_action(setup, a), &obs);
-            if seen.insert(next.clone()) {
+            if seen.insert(next) {
                 queue.push_back(next);
             }
         }
@@ -725,7 +756,7 @@ pub fn run_random(
     cases: u32,
     max_len: usize,
     deadline: std::time::Instant,
-    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> RandomOutcome {
     use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
     use std::cell::Cell;
@@ -833,7 +864,7 @@ pub fn run_exhaustive(
     dll: &LoadedDll,
     depth: usize,
     deadline: std::time::Instant,
-    tweak: &dyn Fn(&mut ImplSide<offline_v2::abi::host::TableDll>),
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> ExhaustiveOutcome {
     let mut out = ExhaustiveOutcome {
         depth,
@@ -846,7 +877,7 @@ pub fn run_exhaustive(
             break;
         }
         out.paths += 1;
-        let steps: Vec<Step> = path.iter().map(|a| step_of_action(setup, a)).collect();
+        let steps = steps_of_path(setup, &path);
         out.replayed += 1;
         out.steps += steps.len() as u64;
         match lockstep_guarded(setup, &steps, dll, tweak) {
@@ -873,17 +904,13 @@ fn sweep_states() -> Vec<(&'static str, &'static str, Vec<Step>)> {
     use offline_v2::types::OfflineResourceFlags as F;
     let call = |call: Call| Step::Call { call, expect: None };
     let offline = |resource: &str, flags: F| {
-        call(Call::OfflineResource {
+        call(Call::OfflineResource(OfflineResourceCall {
             resource: resource.into(),
             flags,
             reason: OfflineReason::None,
-        })
+        }))
     };
-    let online = |resource: &str| {
-        call(Call::OnlineResource {
-            resource: resource.into(),
-        })
-    };
+    let online = |resource: &str| call(Call::OnlineResource(resource.into()));
     vec![
         ("Online", "vm1", vec![]),
         (
@@ -899,7 +926,7 @@ fn sweep_states() -> Vec<(&'static str, &'static str, Vec<Step>)> {
         (
             "Online, destination unreachable",
             "vm1",
-            vec![Step::Event(Event::NetDown("n1".into(), "n2".into()))],
+            vec![Step::Event(Event::NetDown(LinkArgs::new("n1", "n2")))],
         ),
         ("Online, sync offline", "disk1", vec![]),
         ("OfflinePending", "vm1", vec![offline("vm1", F::empty())]),
@@ -969,7 +996,7 @@ pub fn flag_sweep_until(dll: &LoadedDll, deadline: std::time::Instant) -> SweepO
                 }
                 let mut steps = prefix.clone();
                 steps.push(Step::Call {
-                    call: Call::RawOfflineV2 {
+                    call: Call::RawOfflineV2(RawCall {
                         node: "n1".into(),
                         resid: RawResidSpec::Resource(resource.into()),
                         dest: dest.clone(),
@@ -977,7 +1004,7 @@ pub fn flag_sweep_until(dll: &LoadedDll, deadline: std::time::Instant) -> SweepO
                         inbuf: None,
                         inbuf_size: 0,
                         reserved: 0,
-                    },
+                    }),
                     expect: None,
                 });
                 out.runs += 1;

@@ -16,8 +16,7 @@ use crate::conformance::step_of_action;
 use crate::model_side::ModelSide;
 use crate::outcome::{Change, Trace, TraceStep};
 use crate::replay::{Names, Obs, Side};
-use crate::scenario::Scenario;
-use crate::scenario_json;
+use crate::scenario::{Event, Scenario, Step};
 
 /// The named facts of the model side's current state, in declaration order.
 #[must_use]
@@ -81,25 +80,40 @@ pub fn changes(before: &[(String, String)], after: &[(String, String)]) -> Vec<C
 /// The step of `action` as one line of scenario JSON.
 #[must_use]
 pub fn step_json(setup: &Scenario, action: &Action) -> serde_json::Value {
-    let step = step_of_action(setup, action);
-    let text = scenario_json::to_json(&Scenario {
-        steps: vec![step],
-        ..setup.clone()
-    });
-    text["steps"][0].clone()
+    serde_json::to_value(step_of_action(setup, action)).unwrap_or_default()
+}
+
+/// The step of `action` taken by `side` next, as scenario JSON: a `Timeout`/`Retry` as the
+/// `tick` that makes it due (M15; [`ModelSide::concrete_tick`]), or `null` for one an earlier
+/// tick already made due.
+fn next_step_json(setup: &Scenario, side: &ModelSide, action: &Action) -> serde_json::Value {
+    match action {
+        Action::Timeout(_) | Action::Retry(_) => side
+            .concrete_tick(action)
+            .map(|ms| serde_json::to_value(Step::Event(Event::Tick(ms.into()))).unwrap_or_default())
+            .unwrap_or_default(),
+        other => step_json(setup, other),
+    }
 }
 
 /// `path` replayed on the model `cfg` (set up as `setup`), with the changes after each step
 /// and, if `liveness`, the accepted operations still not complete at its end.
-#[must_use]
-pub fn trace(setup: &Scenario, cfg: &ModelConfig, path: &[Action], liveness: bool) -> Trace {
+///
+/// # Errors
+/// The model cannot be set up as `setup` says.
+pub fn trace(
+    setup: &Scenario,
+    cfg: &ModelConfig,
+    path: &[Action],
+    liveness: bool,
+) -> Result<Trace, String> {
     let names = Names(setup);
-    let mut side = ModelSide::with_config(setup, cfg.clone());
+    let mut side = ModelSide::with_config(setup, cfg.clone())?;
     let mut before = facts(setup, &side);
     let mut pending: Vec<(u32, String)> = Vec::new();
     let mut steps = Vec::new();
     for (i, action) in path.iter().enumerate() {
-        let step = step_json(setup, action);
+        let step = next_step_json(setup, &side, action);
         let outputs = side.apply(action);
         for o in &outputs {
             match *o {
@@ -118,14 +132,14 @@ pub fn trace(setup: &Scenario, cfg: &ModelConfig, path: &[Action], liveness: boo
         });
         before = after;
     }
-    Trace {
+    Ok(Trace {
         steps,
         never_completes: if liveness {
             pending.into_iter().map(|(_, text)| text).collect()
         } else {
             Vec::new()
         },
-    }
+    })
 }
 
 /// The trace as indented text: each step, its outputs, then what changed.

@@ -6,8 +6,8 @@ use offline_v2::cluster::{
 use offline_v2::resource_dll::{RawDest, RawOfflineV2, ResourceDll};
 use offline_v2::types::{GroupId, NodeId, NodeName, ResourceId};
 
-use crate::replay::{HostView, Obs, ObsEntry, Side};
-use crate::scenario::{Call, Event, RawResidSpec, Scenario};
+use crate::replay::{CallObs, HostView, Obs, ObsEntry, Side};
+use crate::scenario::{Call, Event, RawCall, RawResidSpec, Scenario};
 
 /// Why a scenario cannot be set up on the implementation.
 #[derive(Debug, thiserror::Error)]
@@ -39,8 +39,8 @@ pub fn cluster_config(s: &Scenario) -> Result<ClusterConfig, SetupError> {
             .map_or(NodeId(0), NodeId)
     };
     Ok(ClusterConfig {
-        pending_timeout: s.pending_timeout,
-        retry_interval: s.retry_interval,
+        pending_timeout: s.config.pending_timeout,
+        retry_interval: s.config.retry_interval,
         nodes,
         groups: s
             .groups
@@ -125,7 +125,7 @@ pub fn obs_of(o: Output) -> Obs {
             code: code.0,
             op: op.map(|o| o.0),
         },
-        Output::DllCall(c) => Obs::Call {
+        Output::DllCall(c) => Obs::Call(CallObs {
             node: c.node.0,
             entry: match c.entry {
                 Entry::Open => ObsEntry::Open,
@@ -138,7 +138,7 @@ pub fn obs_of(o: Output) -> Obs {
             dest: c.dest.map(|d| d.0),
             flags: c.flags.bits(),
             result: Some(c.result.0),
-        },
+        }),
         Output::PersistentWrite { resource, state } => Obs::PersistentWrite {
             resource: resource.0,
             state,
@@ -153,57 +153,50 @@ pub fn obs_of(o: Output) -> Obs {
 /// The implementation [`Input`] of a scenario call (names resolved where the cluster wants ids).
 pub fn input_of_call<D: ResourceDll>(side: &ImplSide<D>, call: &Call) -> Input {
     match call {
-        Call::OfflineResource {
-            resource,
-            flags,
-            reason,
-        } => Input::OfflineResource {
-            resource: resource.clone(),
-            flags: *flags,
-            reason: *reason,
+        Call::OfflineResource(c) => Input::OfflineResource {
+            resource: c.resource.clone(),
+            flags: c.flags,
+            reason: c.reason,
         },
-        Call::OnlineResource { resource } => Input::OnlineResource {
-            resource: resource.clone(),
+        Call::OnlineResource(r) => Input::OnlineResource {
+            resource: r.resource.clone(),
         },
-        Call::MoveGroup { group, dest, flags } => Input::MoveGroup {
-            group: group.clone(),
-            dest: dest.clone(),
-            flags: *flags,
+        Call::MoveGroup(c) => Input::MoveGroup {
+            group: c.group.clone(),
+            dest: c.dest.clone(),
+            flags: c.flags,
         },
-        Call::CancelGroupOperation { group, reserved } => Input::CancelGroupOperation {
-            group: group.clone(),
-            reserved: *reserved,
+        Call::CancelGroupOperation(c) => Input::CancelGroupOperation {
+            group: c.group.clone(),
+            reserved: c.reserved,
         },
-        Call::RawOfflineV2 {
-            node,
-            resid,
-            dest,
-            flags,
-            inbuf,
-            inbuf_size,
-            reserved,
-        } => Input::RawOfflineV2 {
-            node: side.node(node),
-            call: RawOfflineV2 {
-                resid: match resid {
-                    RawResidSpec::Value(v) => {
-                        RawResid::Value(usize::try_from(*v).unwrap_or(usize::MAX))
-                    }
-                    RawResidSpec::Resource(r) => RawResid::Of(side.resource(r)),
-                },
-                dest: match dest {
-                    None => RawDest::Null,
-                    Some(s) => RawDest::Units {
-                        units: s.encode_utf16().collect(),
-                        terminated: true,
-                    },
-                },
-                flags: *flags,
-                inbuf: inbuf.clone(),
-                inbuf_size: *inbuf_size,
-                reserved: *reserved,
+        Call::RawOfflineV2(raw) => Input::RawOfflineV2 {
+            node: side.node(&raw.node),
+            call: raw_offline_v2(side, raw),
+        },
+    }
+}
+
+/// The DLL arguments of a scenario raw call: a `resource` is named by its index (the cluster
+/// passes the RESID the node holds, or a never-issued one — also for an undeclared name, I8);
+/// a destination string is passed as NUL-terminated UTF-16.
+fn raw_offline_v2<D: ResourceDll>(side: &ImplSide<D>, raw: &RawCall) -> RawOfflineV2<RawResid> {
+    RawOfflineV2 {
+        resid: match &raw.resid {
+            RawResidSpec::Value(v) => RawResid::Value(usize::try_from(*v).unwrap_or(usize::MAX)),
+            RawResidSpec::Resource(r) => RawResid::Of(side.resource(r)),
+        },
+        dest: match &raw.dest {
+            None => RawDest::Null,
+            Some(s) => RawDest::Units {
+                units: s.encode_utf16().collect(),
+                terminated: true,
             },
         },
+        flags: raw.flags,
+        inbuf: raw.inbuf.clone(),
+        inbuf_size: raw.inbuf_size,
+        reserved: raw.reserved,
     }
 }
 
@@ -223,18 +216,18 @@ impl<D: ResourceDll> Side for ImplSide<D> {
             Event::FailOffline(r) => Input::FailOffline(self.resource(r)),
             Event::CompleteOnline(r) => Input::CompleteOnline(self.resource(r)),
             Event::FailOnline(r) => Input::FailOnline(self.resource(r)),
-            Event::Tick(ms) => Input::Tick { ms: *ms },
+            Event::Tick(t) => Input::Tick { ms: t.ms },
             Event::Lock(r) => Input::Lock(self.resource(r)),
             Event::Unlock(r) => Input::Unlock(self.resource(r)),
             Event::Busy(r) => Input::Busy(self.resource(r)),
             Event::Unbusy(r) => Input::Unbusy(self.resource(r)),
-            Event::NetDown(a, b) => Input::NetDown {
-                from: self.node(a),
-                to: self.node(b),
+            Event::NetDown(link) => Input::NetDown {
+                from: self.node(&link.from),
+                to: self.node(&link.to),
             },
-            Event::NetUp(a, b) => Input::NetUp {
-                from: self.node(a),
-                to: self.node(b),
+            Event::NetUp(link) => Input::NetUp {
+                from: self.node(&link.from),
+                to: self.node(&link.to),
             },
             Event::CrashNode(n) => Input::CrashNode(self.node(n)),
             Event::StartNode(n) => Input::StartNode(self.node(n)),

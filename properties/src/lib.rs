@@ -1,6 +1,7 @@
 //! Model checking, conformance and scenario replay tying `offline-v2` to `offline-v2-model`.
 pub mod budget;
 pub mod cli;
+pub mod conform;
 pub mod conformance;
 pub mod corpus;
 pub mod describe;
@@ -13,4 +14,3 @@ pub mod paths;
 pub mod progress;
 pub mod replay;
 pub mod scenario;
-pub mod scenario_json;

@@ -1,21 +1,41 @@
-//! Running the stateright checker on the model with progress output, and its results as data
-//! (the `model-check.json` of `reports/README.md`).
+//! Running a checker on the model with progress output, and its results as data (the
+//! `model-check.json` of `reports/README.md`).
+//!
+//! Two engines: the model's native parallel checker (`offline_v2_model::explore`, M17: DFS
+//! per thread, symmetry by canonical form, paths found afterwards by a shortest BFS), and
+//! stateright's own BFS/DFS on the same `Model` (for comparison, and for stateright's
+//! discovery semantics). Both obey the run's limits (U2): the deadline, the unique-state limit
+//! and the memory limit stop either engine, the run is then incomplete and a property it did
+//! not decide is `unknown`; the counterexample searches after the run share its deadline.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 mod budgeted;
 
 use offline_v2_model::actions::Action;
 use offline_v2_model::config::ModelConfig;
+use offline_v2_model::explore::{self, Kind};
+use offline_v2_model::properties::{catalog, Judge};
+use offline_v2_model::shortest::shortest_path;
 use serde_json::json;
 use stateright::{Checker, Expectation, Model};
 
-/// BFS (shortest counterexamples with one thread) or DFS (with symmetry reduction).
+/// Which checker explores the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The model's own parallel checker (fast, small memory).
+    Native,
+    /// stateright's checkers.
+    Stateright,
+}
+
+/// Search order (stateright: BFS keeps whole states in its queue; symmetry only with DFS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Strategy {
-    /// Breadth-first.
+    /// Breadth-first (stateright only).
     Bfs,
-    /// Depth-first (symmetry reduction applies only here).
+    /// Depth-first.
     Dfs,
 }
 
@@ -26,9 +46,11 @@ pub struct CheckOptions {
     pub config: ModelConfig,
     /// Checker threads.
     pub threads: usize,
-    /// Search order.
+    /// Which checker.
+    pub engine: Engine,
+    /// Search order (stateright).
     pub strategy: Strategy,
-    /// Symmetry reduction over interchangeable nodes and groups (DFS only).
+    /// Symmetry reduction over interchangeable nodes and groups (stateright: DFS only).
     pub symmetry: bool,
     /// Stop after this long (the result is then incomplete).
     pub timeout: Option<Duration>,
@@ -41,13 +63,15 @@ pub struct CheckOptions {
 }
 
 impl CheckOptions {
-    /// Options for `config` with one thread, BFS, no symmetry, no limits, no progress.
+    /// Options for `config` with the native engine, one thread, no symmetry, no limits, no
+    /// progress.
     #[must_use]
     pub fn new(config: ModelConfig) -> Self {
         CheckOptions {
             config,
             threads: 1,
-            strategy: Strategy::Bfs,
+            engine: Engine::Native,
+            strategy: Strategy::Dfs,
             symmetry: false,
             timeout: None,
             max_states: None,
@@ -103,7 +127,8 @@ pub struct PropertyVerdict {
     pub holds: bool,
     /// Holds, fails, or unknown (an incomplete run that found nothing).
     pub verdict: Verdict,
-    /// The discovered path's actions.
+    /// The shortest counterexample's actions (failing `always`/`eventually` properties), or
+    /// stateright's example of a `sometimes`; `None` if the budget ran out before it was found.
     pub path: Option<Vec<Action>>,
 }
 
@@ -112,18 +137,20 @@ pub struct PropertyVerdict {
 pub struct CheckResult {
     /// Threads used.
     pub threads: usize,
-    /// States generated.
+    /// States generated (transitions taken, duplicates included).
     pub states: usize,
     /// Unique states.
     pub unique: usize,
     /// Maximum depth.
     pub depth: usize,
-    /// Wall-clock seconds.
+    /// Wall-clock seconds of the exploration (not of the counterexample searches).
     pub seconds: f64,
     /// False when a limit stopped the search.
     pub complete: bool,
     /// The limit that stopped it, if one did.
     pub stopped: Option<StopReason>,
+    /// Peak resident memory of the process so far (VmHWM), in KiB, where the OS tells it.
+    pub peak_rss_kib: Option<u64>,
     /// Every property.
     pub properties: Vec<PropertyVerdict>,
 }
@@ -140,14 +167,20 @@ impl CheckResult {
     pub fn failed(&self) -> bool {
         self.properties.iter().any(|p| p.verdict == Verdict::Fails)
     }
+
+    /// Unique states per second.
+    #[must_use]
+    pub fn rate(&self) -> f64 {
+        self.unique as f64 / self.seconds.max(1e-9)
+    }
 }
 
-fn expectation_name(e: &Expectation) -> &'static str {
-    match e {
-        Expectation::Always => "always",
-        Expectation::Eventually => "eventually",
-        Expectation::Sometimes => "sometimes",
-    }
+/// The process's peak resident set size (`VmHWM` of `/proc/self/status`), in KiB.
+#[must_use]
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The process's resident memory in MiB (Linux `/proc`; `None` elsewhere).
@@ -159,16 +192,185 @@ pub fn resident_mb() -> Option<u64> {
     Some(kb / 1024)
 }
 
-/// Runs the checker as `opts` says, obeying its limits (U2): stateright's own `timeout` and
-/// `target_state_count` are set, and a watcher also stops the search itself at the deadline,
-/// the state limit or the memory limit (stateright 0.31 checks its timeout only when a thread
-/// runs out of local work, which a single BFS thread never does until the end).
+/// The limits of one run, checked by a watcher every 20 ms.
+struct Limits<'a> {
+    opts: &'a CheckOptions,
+    deadline: Option<Instant>,
+}
+
+impl Limits<'_> {
+    /// The first limit reached, if any, given the unique states so far.
+    fn reached(&self, unique: u64) -> Option<StopReason> {
+        let opts = self.opts;
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            opts.timeout.map(|t| StopReason::Deadline(t.as_secs()))
+        } else if opts.max_states.is_some_and(|n| unique >= n) {
+            opts.max_states.map(StopReason::States)
+        } else if let (Some(limit), Some(now)) = (opts.memory_mb, resident_mb()) {
+            (now >= limit).then_some(StopReason::Memory(limit))
+        } else {
+            None
+        }
+    }
+}
+
+/// Runs the checker as `opts` says, obeying its limits (U2).
 #[must_use]
 pub fn run(opts: &CheckOptions) -> CheckResult {
     let started = Instant::now();
-    let deadline = opts
-        .timeout
-        .map(|t| crate::budget::deadline_after(started, t));
+    let limits = Limits {
+        opts,
+        deadline: opts
+            .timeout
+            .map(|t| crate::budget::deadline_after(started, t)),
+    };
+    match opts.engine {
+        Engine::Native => run_native(&limits),
+        Engine::Stateright => run_stateright(&limits, started),
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Always => "always",
+        Kind::Eventually => "eventually",
+        Kind::Sometimes => "sometimes",
+    }
+}
+
+/// The shortest path to a violation of the named property (None for `sometimes`), or None
+/// when the deadline comes first (checked every 256 states of the search).
+fn counterexample(cfg: &ModelConfig, name: &str, deadline: Option<Instant>) -> Option<Vec<Action>> {
+    let prop = catalog(cfg).into_iter().find(|p| p.name == name)?;
+    let mut seen = 0u64;
+    let mut gave_up = false;
+    // The search stops at the first state the target accepts: out of time counts as found,
+    // and its path is then thrown away.
+    let mut out_of_time = || {
+        seen += 1;
+        gave_up =
+            gave_up || (seen.is_multiple_of(256) && deadline.is_some_and(|d| Instant::now() >= d));
+        gave_up
+    };
+    let path = match prop.judge {
+        Judge::Always(ok) => shortest_path(cfg, |s, _| out_of_time() || !ok(cfg, s)),
+        Judge::Eventually(ok) => shortest_path(cfg, |s, terminal| {
+            out_of_time() || (terminal && !ok(cfg, s))
+        }),
+        Judge::Sometimes(_) | Judge::Witnessed(_) => None,
+    };
+    path.filter(|_| !gave_up)
+}
+
+/// Holds, fails or unknown from what a run discovered.
+fn verdict(discovered: bool, sometimes: bool, complete: bool) -> Verdict {
+    match (discovered, sometimes, complete) {
+        (true, true, _) | (false, false, true) => Verdict::Holds,
+        (true, false, _) | (false, true, true) => Verdict::Fails,
+        (false, _, false) => Verdict::Unknown,
+    }
+}
+
+/// The native checker (M17), stopped through its progress's stop flag when a limit is
+/// reached (its own timeout is set too). Its judgements need no re-check after a stop: it
+/// judges `eventually` only at states with no enabled action in the real model.
+fn run_native(limits: &Limits<'_>) -> CheckResult {
+    let opts = limits.opts;
+    let threads = opts.threads.max(1);
+    let shared = explore::Progress::default();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let options = explore::Options {
+        threads,
+        symmetry: opts.symmetry,
+        timeout: opts.timeout,
+    };
+    let mut progress = crate::progress::Progress::new("check", opts.progress);
+    let (outcome, mut stopped) = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut stopped = None;
+            while !done.load(Ordering::Relaxed) {
+                let unique = shared.unique.load(Ordering::Relaxed);
+                if stopped.is_none() {
+                    stopped = limits.reached(unique);
+                    if stopped.is_some() {
+                        shared.stop.store(true, Ordering::Relaxed);
+                    }
+                }
+                progress.update(&[
+                    ("states", shared.states.load(Ordering::Relaxed)),
+                    ("unique", unique),
+                    ("depth", shared.depth.load(Ordering::Relaxed) as u64),
+                ]);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            (stopped, progress)
+        });
+        let out = explore::explore_with(&opts.config, options, &shared);
+        done.store(true, Ordering::Relaxed);
+        let (stopped, mut progress) = watcher
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        progress.finish(&[
+            ("states", out.states),
+            ("unique", out.unique),
+            ("depth", out.depth as u64),
+        ]);
+        (out, stopped)
+    });
+    if !outcome.complete && stopped.is_none() {
+        // The explorer's own timeout came before the watcher's next poll.
+        stopped = Some(opts.timeout.map_or(StopReason::Deadline(0), |t| {
+            StopReason::Deadline(t.as_secs())
+        }));
+    }
+    let complete = outcome.complete;
+    let peak = peak_rss_kib();
+    let properties = outcome
+        .verdicts
+        .iter()
+        .map(|v| {
+            let sometimes = v.kind == Kind::Sometimes;
+            let verdict = verdict(v.discovered, sometimes, complete);
+            PropertyVerdict {
+                name: v.name,
+                expectation: kind_name(v.kind),
+                discovered: v.discovered,
+                holds: verdict == Verdict::Holds,
+                verdict,
+                path: (v.discovered && !sometimes)
+                    .then(|| counterexample(&opts.config, v.name, limits.deadline))
+                    .flatten(),
+            }
+        })
+        .collect();
+    CheckResult {
+        threads,
+        states: usize::try_from(outcome.states).unwrap_or(usize::MAX),
+        unique: usize::try_from(outcome.unique).unwrap_or(usize::MAX),
+        depth: outcome.depth,
+        seconds: outcome.seconds,
+        complete,
+        stopped,
+        peak_rss_kib: peak,
+        properties,
+    }
+}
+
+fn expectation_name(e: &Expectation) -> &'static str {
+    match e {
+        Expectation::Always => "always",
+        Expectation::Eventually => "eventually",
+        Expectation::Sometimes => "sometimes",
+    }
+}
+
+/// stateright's checker on the [`budgeted::Budgeted`] wrapper: its own `timeout` and
+/// `target_state_count` are set, and a watcher also stops the search itself at a limit
+/// (stateright 0.31 checks its timeout only when a thread runs out of local work, which a
+/// single BFS thread never does until the end).
+fn run_stateright(limits: &Limits<'_>, started: Instant) -> CheckResult {
+    let opts = limits.opts;
+    let deadline = limits.deadline;
     let model = budgeted::Budgeted::new(opts.config.clone());
     let stop = model.stop_flag();
     let mut builder = model.checker().threads(opts.threads.max(1));
@@ -180,18 +382,7 @@ pub fn run(opts: &CheckOptions) -> CheckResult {
     }
     let mut progress = crate::progress::Progress::new("check", opts.progress);
     let mut stopped = None;
-    // The first limit reached, if any, given the unique states so far.
-    let limit_reached = |unique: u64| {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            opts.timeout.map(|t| StopReason::Deadline(t.as_secs()))
-        } else if opts.max_states.is_some_and(|n| unique >= n) {
-            opts.max_states.map(StopReason::States)
-        } else if let (Some(limit), Some(now)) = (opts.memory_mb, resident_mb()) {
-            (now >= limit).then_some(StopReason::Memory(limit))
-        } else {
-            None
-        }
-    };
+    let limit_reached = |unique: u64| limits.reached(unique);
     macro_rules! wait {
         ($checker:expr) => {{
             let checker = $checker;
@@ -241,6 +432,7 @@ pub fn run(opts: &CheckOptions) -> CheckResult {
         stopped = opts.max_states.map(StopReason::States);
     }
     let complete = stopped.is_none();
+    let seconds = started.elapsed().as_secs_f64();
     let properties = opts
         .config
         .properties()
@@ -258,9 +450,10 @@ pub fn run(opts: &CheckOptions) -> CheckResult {
         states,
         unique,
         depth,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds,
         complete,
         stopped,
+        peak_rss_kib: peak_rss_kib(),
         properties,
     }
 }
@@ -290,11 +483,7 @@ fn verdict_of(
     };
     let discovered = path.is_some();
     let sometimes = matches!(p.expectation, Expectation::Sometimes);
-    let verdict = match (discovered, sometimes, complete) {
-        (true, true, _) | (false, false, true) => Verdict::Holds,
-        (true, false, _) | (false, true, true) => Verdict::Fails,
-        (false, _, false) => Verdict::Unknown,
-    };
+    let verdict = verdict(discovered, sometimes, complete);
     PropertyVerdict {
         name: p.name,
         expectation: expectation_name(&p.expectation),
@@ -328,7 +517,7 @@ pub fn report_json(config: &str, description: &str, runs: &[CheckResult]) -> ser
         "runs": runs.iter().map(|r| json!({
             "threads": r.threads, "unique_states": r.unique, "states_generated": r.states,
             "max_depth": r.depth, "seconds": r.seconds.max(1e-6), "complete": r.complete,
-            "stopped": r.stopped.map(|s| s.to_string())
+            "stopped": r.stopped.map(|s| s.to_string()), "peak_rss_kib": r.peak_rss_kib,
         })).collect::<Vec<_>>(),
         "properties": props,
     })
@@ -338,19 +527,36 @@ pub fn report_json(config: &str, description: &str, runs: &[CheckResult]) -> ser
 #[must_use]
 pub fn describe(cfg: &ModelConfig) -> String {
     let s = &cfg.setup;
+    let b = &cfg.bounds;
+    let f = &b.faults_enabled;
     let per_group: Vec<String> = s
         .groups
         .iter()
         .map(|g| g.resources.len().to_string())
         .collect();
+    let kinds: Vec<&str> = [
+        (f.lock, "lock"),
+        (f.busy, "busy"),
+        (f.crash, "crash"),
+        (f.net, "net"),
+        (f.embedded, "embedded"),
+        (f.fail_work, "fail"),
+        (f.panic, "panic"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, name)| *name)
+    .collect();
     format!(
-        "{} nodes, {} group(s) of [{}] resources, {} calls, {} faults, pending_timeout {}, retry_interval {}",
+        "{} nodes, {} group(s) of [{}] resources, {} calls ({} offline × {} move flag sets{}), {} faults ({})",
         s.nodes.len(),
         s.groups.len(),
         per_group.join(", "),
-        cfg.bounds.calls,
-        cfg.bounds.faults,
-        s.pending_timeout,
-        s.retry_interval
+        b.calls,
+        b.offline_flags.len(),
+        b.move_flags.len(),
+        if b.null_dest { ", null destination too" } else { "" },
+        b.faults,
+        kinds.join(",")
     )
 }

@@ -1,15 +1,28 @@
-//! The model as a replay [`Side`]: `offline_v2_model::step` applied to a model [`State`].
+//! The model as a replay [`Side`], through a refinement mapping (issue 11, M15).
 //!
-//! The model knows nothing of names or UTF-16: this adapter maps a scenario's names to the
-//! model's indices, and a raw call's destination string to the model's syntax classes.
+//! The model knows nothing of names, UTF-16, clocks or operation numbers: this adapter maps
+//! a scenario's names to the model's indices and a raw call's destination string to the
+//! model's syntax classes; it keeps the concrete time the abstract model leaves out — when
+//! each group's outstanding call was made and when its queued move last answered
+//! ERROR_RETRY — so that a `tick {ms}` becomes the abstract `Timeout`/`Retry` events that are
+//! due, per group in declaration order, timeout before retry (D15, I9); and it numbers the
+//! operations (the model names each by its group) 0, 1, … in acceptance order.
+//!
+//! The other direction — an abstract model path made concrete for the implementation — is
+//! [`ModelSide::concrete_tick`]: a `Timeout` is a `tick` just long enough for the group's
+//! call to reach `pending_timeout`, a `Retry` one that reaches the last attempt +
+//! `retry_interval`.
 
 use offline_v2::types::{NodeName, PersistentState, ResourceState};
-use offline_v2_model::actions::{initial_state, step, Action, Dest, DestArg, ResidArg};
+use offline_v2_model::actions::{
+    initial_state, step, Action, Dest, DestArg, RawCall as ModelRawCall, ResidArg,
+};
 use offline_v2_model::config::{GroupSetup, ModelConfig, ResourceSetup, Setup, WorkMode};
-use offline_v2_model::state::{Entry, Observation, Persist, RState, State};
+use offline_v2_model::vocab::{codes, Entry, Observation, Persist, RState};
+use offline_v2_model::State;
 
-use crate::replay::{HostView, Obs, ObsEntry, Side};
-use crate::scenario::{Call, Event, RawResidSpec, Scenario};
+use crate::replay::{CallObs, HostView, Obs, ObsEntry, Side};
+use crate::scenario::{Call, Event, RawCall, RawResidSpec, Scenario};
 
 /// The model [`Setup`] a scenario declares.
 #[must_use]
@@ -38,8 +51,8 @@ pub fn model_setup(s: &Scenario) -> Setup {
                     .collect(),
             })
             .collect(),
-        pending_timeout: s.pending_timeout,
-        retry_interval: s.retry_interval,
+        pending_timeout: s.config.pending_timeout,
+        retry_interval: s.config.retry_interval,
     }
 }
 
@@ -67,10 +80,25 @@ fn state_of(s: RState) -> ResourceState {
     }
 }
 
+/// The concrete time and operation numbers the abstract model leaves out.
+#[derive(Debug, Clone, Default)]
+struct Clock {
+    /// Logical ms since set-up (R22).
+    now: u64,
+    /// Per group: when its outstanding call was made (R19).
+    started: Vec<Option<u64>>,
+    /// Per group: when its queued move's last attempt answered ERROR_RETRY (R16).
+    tried: Vec<Option<u64>>,
+    /// Per group: the number of its operation in flight.
+    ops: Vec<Option<u32>>,
+    next_op: u32,
+}
+
 /// The model under replay.
 pub struct ModelSide {
     cfg: ModelConfig,
     state: State,
+    clock: Clock,
     nodes: Vec<String>,
     groups: Vec<String>,
     resources: Vec<String>,
@@ -78,22 +106,34 @@ pub struct ModelSide {
 
 impl ModelSide {
     /// Sets up `scenario` on the model.
-    #[must_use]
-    pub fn new(scenario: &Scenario) -> Self {
+    ///
+    /// # Errors
+    /// The set-up exceeds what the model holds (`Setup::validate`).
+    pub fn new(scenario: &Scenario) -> Result<Self, String> {
         Self::with_config(scenario, ModelConfig::from_setup(model_setup(scenario)))
     }
 
     /// Sets up `scenario` on a given model configuration (e.g. one with a deliberate bug).
-    #[must_use]
-    pub fn with_config(scenario: &Scenario, cfg: ModelConfig) -> Self {
+    ///
+    /// # Errors
+    /// As [`ModelSide::new`].
+    pub fn with_config(scenario: &Scenario, cfg: ModelConfig) -> Result<Self, String> {
+        cfg.setup.validate()?;
+        let groups = cfg.setup.groups.len();
         let state = initial_state(&cfg);
-        Self {
+        Ok(Self {
             cfg,
             state,
+            clock: Clock {
+                started: vec![None; groups],
+                tried: vec![None; groups],
+                ops: vec![None; groups],
+                ..Clock::default()
+            },
             nodes: scenario.nodes.clone(),
             groups: scenario.groups.iter().map(|g| g.name.clone()).collect(),
             resources: scenario.resource_names().map(str::to_owned).collect(),
-        }
+        })
     }
 
     /// The model state now.
@@ -121,107 +161,204 @@ impl ModelSide {
     #[must_use]
     pub fn action_of_call(&self, call: &Call) -> Action {
         match call {
-            Call::OfflineResource {
-                resource,
-                flags,
-                reason,
-            } => Action::OfflineResource {
-                resource: self.resources.iter().position(|n| n == resource),
-                flags: flags.bits(),
-                reason: reason.value(),
+            Call::OfflineResource(c) => Action::OfflineResource {
+                resource: self.resources.iter().position(|n| *n == c.resource),
+                flags: c.flags.bits(),
+                reason: c.reason.value(),
             },
-            Call::OnlineResource { resource } => Action::OnlineResource {
-                resource: self.resources.iter().position(|n| n == resource),
+            Call::OnlineResource(r) => Action::OnlineResource {
+                resource: self.resources.iter().position(|n| *n == r.resource),
             },
-            Call::MoveGroup { group, dest, flags } => Action::MoveGroup {
-                group: self.groups.iter().position(|n| n == group),
-                dest: match dest {
+            Call::MoveGroup(c) => Action::MoveGroup {
+                group: self.groups.iter().position(|n| *n == c.group),
+                dest: match &c.dest {
                     None => Dest::Null,
                     Some(d) => match self.nodes.iter().position(|n| n == d) {
                         Some(i) => u8::try_from(i).map_or(Dest::Unknown, Dest::Node),
                         None => Dest::Unknown,
                     },
                 },
-                flags: flags.bits(),
+                flags: c.flags.bits(),
             },
-            Call::CancelGroupOperation { group, reserved } => Action::CancelGroupOperation {
-                group: self.groups.iter().position(|n| n == group),
-                reserved: *reserved,
+            Call::CancelGroupOperation(c) => Action::CancelGroupOperation {
+                group: self.groups.iter().position(|n| *n == c.group),
+                reserved: c.reserved,
             },
-            Call::RawOfflineV2 {
-                node,
-                resid,
-                dest,
-                flags,
-                inbuf,
-                inbuf_size,
-                reserved,
-            } => {
-                Action::RawOfflineV2 {
-                    node: self.node(node),
-                    resid: match resid {
-                        RawResidSpec::Resource(r) => ResidArg::Held(self.resource(r)),
-                        RawResidSpec::Value(_) => ResidArg::Forged,
-                    },
-                    dest: match dest {
-                        None => DestArg::None,
-                        Some(d) => match (NodeName::new(d), self.nodes.iter().position(|n| n == d))
-                        {
-                            (Err(_), _) => DestArg::Invalid,
-                            (Ok(_), Some(i)) => {
-                                u8::try_from(i).map_or(DestArg::Invalid, DestArg::Valid)
-                            }
-                            // A valid name of no declared node: the DLL checks only syntax
-                            // (R1) and a link to it is never down (R5), exactly like the
-                            // calling node's own name, which the model knows.
-                            (Ok(_), None) => DestArg::Valid(self.node(node)),
-                        },
-                    },
-                    flags: *flags,
-                    inbuf_null: inbuf.is_none(),
-                    inbuf_size: *inbuf_size,
-                    reserved: *reserved,
-                }
-            }
+            Call::RawOfflineV2(raw) => self.action_of_raw(raw),
         }
     }
 
-    /// The model action of a scenario event.
+    /// The model action of a raw call: the model knows nodes by index and a destination only
+    /// by its syntax class.
+    fn action_of_raw(&self, raw: &RawCall) -> Action {
+        Action::RawOfflineV2 {
+            node: self.node(&raw.node),
+            call: ModelRawCall {
+                resid: match &raw.resid {
+                    RawResidSpec::Resource(r) => ResidArg::Held(self.resource(r)),
+                    RawResidSpec::Value(_) => ResidArg::Forged,
+                },
+                dest: self.raw_dest(&raw.node, raw.dest.as_deref()),
+                flags: raw.flags,
+                inbuf_null: raw.inbuf.is_none(),
+                inbuf_size: raw.inbuf_size,
+                reserved: raw.reserved,
+            },
+        }
+    }
+
+    fn raw_dest(&self, node: &str, dest: Option<&str>) -> DestArg {
+        let Some(d) = dest else {
+            return DestArg::None;
+        };
+        match (NodeName::new(d), self.nodes.iter().position(|n| n == d)) {
+            (Err(_), _) => DestArg::Invalid,
+            (Ok(_), Some(i)) => u8::try_from(i).map_or(DestArg::Invalid, DestArg::Valid),
+            // A valid name of no declared node: the DLL checks only syntax (R1) and a link
+            // to it is never down (R5), exactly like the calling node's own name.
+            (Ok(_), None) => DestArg::Valid(self.node(node)),
+        }
+    }
+
+    /// The model action of a scenario event other than `tick` (time is [`ModelSide::tick`]).
     #[must_use]
-    pub fn action_of_event(&self, event: &Event) -> Action {
-        match event {
+    pub fn action_of_event(&self, event: &Event) -> Option<Action> {
+        Some(match event {
             Event::CompleteOffline(r) => Action::CompleteOffline(self.resource(r)),
             Event::FailOffline(r) => Action::FailOffline(self.resource(r)),
             Event::CompleteOnline(r) => Action::CompleteOnline(self.resource(r)),
             Event::FailOnline(r) => Action::FailOnline(self.resource(r)),
-            Event::Tick(ms) => Action::Tick(*ms),
+            Event::Tick(_) => return None,
             Event::Lock(r) => Action::Lock(self.resource(r)),
             Event::Unlock(r) => Action::Unlock(self.resource(r)),
             Event::Busy(r) => Action::Busy(self.resource(r)),
             Event::Unbusy(r) => Action::Unbusy(self.resource(r)),
-            Event::NetDown(a, b) => Action::NetDown(self.node(a), self.node(b)),
-            Event::NetUp(a, b) => Action::NetUp(self.node(a), self.node(b)),
+            Event::NetDown(l) => Action::NetDown(self.node(&l.from), self.node(&l.to)),
+            Event::NetUp(l) => Action::NetUp(self.node(&l.from), self.node(&l.to)),
             Event::CrashNode(n) => Action::CrashNode(self.node(n)),
             Event::StartNode(n) => Action::StartNode(self.node(n)),
             Event::EmbeddedFailure(r) => Action::EmbeddedFailure(self.resource(r)),
             Event::InjectPanic(r) => Action::InjectPanic(self.resource(r)),
-        }
+        })
     }
 
-    /// Applies a model action, returning the common observations.
+    /// Applies one abstract model action, returning the common observations.
     pub fn apply(&mut self, action: &Action) -> Vec<Obs> {
         let (next, observations) = step(&self.cfg, &self.state, action);
         self.state = next;
-        observations.into_iter().map(obs_of).collect()
+        self.follow(&observations);
+        observations.into_iter().map(|o| self.obs_of(o)).collect()
+    }
+
+    /// `tick {ms}`: time advances; then, per group in declaration order, its R19 timeout
+    /// fires if its call has been pending for `pending_timeout`, then its R16 retry if the
+    /// last attempt was `retry_interval` ago (D15, I9).
+    pub fn tick(&mut self, ms: u64) -> Vec<Obs> {
+        self.clock.now = self.clock.now.saturating_add(ms);
+        let now = self.clock.now;
+        let mut out = Vec::new();
+        for g in 0..self.clock.started.len() {
+            let due = |t: Option<u64>, wait: u64| t.is_some_and(|t| now.saturating_sub(t) >= wait);
+            if due(self.clock.started[g], self.cfg.setup.pending_timeout) {
+                out.extend(self.apply(&Action::Timeout(g)));
+            }
+            if due(self.clock.tried[g], self.cfg.setup.retry_interval) {
+                out.extend(self.apply(&Action::Retry(g)));
+            }
+        }
+        out
+    }
+
+    /// The `tick` that makes an abstract `Timeout`/`Retry` happen now: just long enough for
+    /// the group's outstanding call to reach `pending_timeout`, or its queued move to reach
+    /// the last attempt + `retry_interval`. None for any other action, or when the group has
+    /// no such call or queued move.
+    #[must_use]
+    pub fn concrete_tick(&self, action: &Action) -> Option<u64> {
+        let (at, wait) = match *action {
+            Action::Timeout(g) => (
+                self.clock.started.get(g).copied()??,
+                self.cfg.setup.pending_timeout,
+            ),
+            Action::Retry(g) => (
+                self.clock.tried.get(g).copied()??,
+                self.cfg.setup.retry_interval,
+            ),
+            _ => return None,
+        };
+        Some(at.saturating_add(wait).saturating_sub(self.clock.now))
+    }
+
+    /// Updates the concrete timers after an abstract step (the refinement mapping of time).
+    fn follow(&mut self, observations: &[Observation]) {
+        let now = self.clock.now;
+        for g in 0..self.clock.started.len() {
+            let made = |answer: u32, offline_only: bool| {
+                observations.iter().any(|o| match *o {
+                    Observation::Call {
+                        entry,
+                        resource,
+                        result,
+                        ..
+                    } => {
+                        let ours = entry == Entry::OfflineV2
+                            || (!offline_only && entry == Entry::OnlineV2);
+                        ours && result == answer
+                            && self.cfg.setup.locate(resource).map(|x| x.0) == Some(g)
+                    }
+                    _ => false,
+                })
+            };
+            if self.state.outstanding(g).is_none() {
+                self.clock.started[g] = None;
+            } else if made(codes::ERROR_IO_PENDING, false) {
+                self.clock.started[g] = Some(now);
+            }
+            if !self.state.queued(g) {
+                self.clock.tried[g] = None;
+            } else if made(codes::ERROR_RETRY, true) {
+                self.clock.tried[g] = Some(now);
+            }
+        }
+    }
+
+    /// The common observation of one model observation, with the operations numbered in
+    /// acceptance order as the implementation numbers them.
+    fn obs_of(&mut self, o: Observation) -> Obs {
+        match (o, obs_of(o)) {
+            (Observation::Returned { op: Some(g), .. }, Obs::Returned { code, .. }) => {
+                let number = self.clock.next_op;
+                self.clock.next_op += 1;
+                if let Some(slot) = self.clock.ops.get_mut(g as usize) {
+                    *slot = Some(number);
+                }
+                Obs::Returned {
+                    code,
+                    op: Some(number),
+                }
+            }
+            (Observation::Completed { op: g, result }, _) => Obs::Completed {
+                op: self
+                    .clock
+                    .ops
+                    .get_mut(g as usize)
+                    .and_then(Option::take)
+                    .unwrap_or(u32::MAX),
+                result,
+            },
+            (_, common) => common,
+        }
     }
 }
 
-/// The common observation of one model observation.
+/// The common observation of one model observation; an operation keeps the model's name for
+/// it (its group's index) — [`ModelSide`] numbers them in acceptance order instead.
 #[must_use]
 pub fn obs_of(o: Observation) -> Obs {
     let idx = |i: usize| u8::try_from(i).unwrap_or(u8::MAX);
     match o {
         Observation::Returned { code, op } => Obs::Returned { code, op },
+        Observation::Completed { op, result } => Obs::Completed { op, result },
         Observation::Call {
             node,
             entry,
@@ -229,7 +366,7 @@ pub fn obs_of(o: Observation) -> Obs {
             dest,
             flags,
             result,
-        } => Obs::Call {
+        } => Obs::Call(CallObs {
             node,
             entry: match entry {
                 Entry::Open => ObsEntry::Open,
@@ -242,12 +379,11 @@ pub fn obs_of(o: Observation) -> Obs {
             dest,
             flags: u32::from(flags),
             result: Some(result),
-        },
+        }),
         Observation::PersistentWrite { resource, state } => Obs::PersistentWrite {
             resource: idx(resource),
             state: persistent_of(state),
         },
-        Observation::Completed { op, result } => Obs::Completed { op, result },
     }
 }
 
@@ -262,13 +398,15 @@ impl Side for ModelSide {
     }
 
     fn event(&mut self, event: &Event) -> Vec<Obs> {
-        let action = self.action_of_event(event);
-        self.apply(&action)
+        match (event, self.action_of_event(event)) {
+            (Event::Tick(t), _) => self.tick(t.ms),
+            (_, Some(action)) => self.apply(&action),
+            (_, None) => Vec::new(),
+        }
     }
 
     fn view(&self) -> HostView {
         let s = &self.state;
-        let cfg = &self.cfg;
         let n = self.resources.len();
         HostView {
             owner: (0..self.groups.len())
@@ -276,20 +414,15 @@ impl Side for ModelSide {
                 .collect(),
             queued: (0..self.groups.len()).map(|g| s.queued(g)).collect(),
             state: (0..n)
-                .map(|r| {
-                    s.resource_state(cfg, r)
-                        .map_or(ResourceState::Failed, state_of)
-                })
+                .map(|r| s.resource_state(r).map_or(ResourceState::Failed, state_of))
                 .collect(),
             persistent: (0..n)
                 .map(|r| {
-                    s.persistent(cfg, r)
+                    s.persistent_of(r)
                         .map_or(PersistentState::Offline, persistent_of)
                 })
                 .collect(),
-            locked: (0..n)
-                .map(|r| s.locked_host(cfg, r).unwrap_or(false))
-                .collect(),
+            locked: (0..n).map(|r| s.locked_host(r).unwrap_or(false)).collect(),
         }
     }
 }

@@ -103,6 +103,10 @@ pub struct Report {
     /// The budget the run obeyed, if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<crate::budget::Budget>,
+    /// The resource DLL the run drove, if it drove one ([`crate::cli::dll_json`]: path,
+    /// resource type, exports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dll: Option<serde_json::Value>,
     /// The phases in the order they ran.
     pub phases: Vec<Phase>,
 }
@@ -125,6 +129,7 @@ impl Report {
             exit_code: status.exit_code(),
             seconds,
             budget: None,
+            dll: None,
             phases,
         }
     }

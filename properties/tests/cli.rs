@@ -33,7 +33,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 
 #[test]
 fn every_subcommand_explains_itself_with_an_example() {
-    for sub in ["verify", "check", "replay", "explore"] {
+    for sub in ["verify", "check", "replay", "explore", "schema"] {
         let o = run(&[sub, "--help"]);
         let (out, _) = text(&o);
         assert!(o.status.success(), "{sub} --help fails");
@@ -43,7 +43,7 @@ fn every_subcommand_explains_itself_with_an_example() {
         );
     }
     let (out, _) = text(&run(&["--help"]));
-    for sub in ["verify", "check", "replay", "explore"] {
+    for sub in ["verify", "check", "replay", "explore", "schema"] {
         assert!(out.contains(sub), "top-level help lists {sub}");
     }
 }
@@ -158,7 +158,14 @@ fn the_corpus_replays_clean_through_the_command_line() {
 fn bad_command_lines_exit_2_with_a_message() {
     for args in [
         vec!["check", "--nodes", "9"],
-        vec!["check", "--symmetry"],
+        vec![
+            "check",
+            "--engine",
+            "stateright",
+            "--strategy",
+            "bfs",
+            "--symmetry",
+        ],
         vec!["check", "--bug", "no-such-bug"],
         vec!["replay"],
         vec!["replay", "/nonexistent/scenarios"],

@@ -151,13 +151,23 @@ fn check_obeys_its_time_state_and_memory_limits() {
         "{out}"
     );
 
+    // The native checker keeps 8-byte fingerprints: 64 MiB is about 2 M states of this
+    // configuration (7 s with 2 threads).
     let o = bin()
         .args([
             "check",
+            "--nodes",
+            "3",
+            "--groups",
+            "2",
             "--calls",
-            "255",
+            "4",
+            "--faults",
+            "2",
+            "--threads",
+            "2",
             "--max-memory",
-            "150",
+            "64",
             "--timeout",
             "300",
             "--json",
@@ -166,7 +176,26 @@ fn check_obeys_its_time_state_and_memory_limits() {
         .expect("runs");
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
-    assert!(out.contains("memory limit of 150 MiB reached"), "{out}");
+    assert!(out.contains("memory limit of 64 MiB reached"), "{out}");
+
+    // stateright's checker too is stopped at the deadline (its own timeout alone let a single
+    // BFS thread run on, U2).
+    let (o, took) = timed(bin().args([
+        "check",
+        "--engine",
+        "stateright",
+        "--strategy",
+        "bfs",
+        "--calls",
+        "255",
+        "--timeout",
+        "2",
+        "--json",
+    ]));
+    let (out, err) = text(&o);
+    assert!(took <= limit + limit / 10 + SLACK, "took {took:?}\n{err}");
+    assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
+    assert!(out.contains("time limit of 2 s reached"), "{out}");
 }
 
 #[test]

@@ -67,6 +67,9 @@ fn verify_json_matches_the_schema_and_its_junit_file_parses() {
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
     let v = valid(&out);
     assert_eq!(v["budget"]["cases"], 4, "{out}");
+    // The DLL it drove is in the report (path, resource type, exports).
+    assert!(v["dll"]["path"].is_string(), "{out}");
+    assert_eq!(v["dll"]["exports"]["control"], true, "{out}");
     let props = v["phases"][0]["properties"].as_array().expect("properties");
     assert!(props.len() >= 10, "{out}");
     assert!(props.iter().all(|p| p["verdict"] == "holds"), "{out}");
@@ -113,7 +116,7 @@ fn check_json_of_a_broken_model_names_the_property_and_shows_the_states() {
         .args([
             "check",
             "--bug",
-            "CrashForgetsCompletion",
+            "RetryNeverFires",
             "--json",
             "--junit",
             junit.to_str().expect("utf-8"),
@@ -137,7 +140,9 @@ fn check_json_of_a_broken_model_names_the_property_and_shows_the_states() {
         .filter(|p| p["verdict"] == "fails")
         .collect();
     assert!(!failing.is_empty(), "{out}");
-    for p in &failing {
+    // A failing `sometimes` has no path (no example anywhere); every other failure has one.
+    assert!(failing.iter().any(|p| p["kind"] == "sometimes"), "{out}");
+    for p in failing.iter().filter(|p| p["kind"] != "sometimes") {
         let steps = p["trace"]["steps"].as_array().expect("a trace");
         assert!(!steps.is_empty(), "{out}");
         // Every step is a SPEC §7 step (no Rust Debug text), with named changes.
@@ -194,6 +199,7 @@ fn replay_json_matches_the_schema_for_passing_and_failing_scenarios() {
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     let v = valid(&out);
+    assert!(v["dll"]["resource_type"].is_string(), "{out}");
     assert_eq!(v["phases"][0]["scenarios"][0]["status"], "passed", "{out}");
 
     let dir = temp_dir("replay");

@@ -27,15 +27,12 @@ fn corpus_files() -> Vec<PathBuf> {
     files
 }
 
-/// The `description` of a scenario file (the parser does not keep it).
+/// The `description` of a scenario file.
 fn description(file: &Path) -> String {
-    let text = std::fs::read_to_string(file).expect("readable");
-    let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
-    value
-        .get("description")
-        .and_then(serde_json::Value::as_str)
+    Scenario::load(file)
+        .expect("parses")
+        .description
         .unwrap_or_default()
-        .to_owned()
 }
 
 /// Whether `text` names rule `rule` (e.g. "R1") as a whole word: "R1" but not "R12".
@@ -165,4 +162,66 @@ fn the_corpus_holds_on_the_implementation() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The committed JSON Schema (`docs/scenario.schema.json`, what editors validate against)
+/// accepts every corpus file and kept regression, and rejects what the parser rejects for
+/// its form (a typo in a key, an unknown flag or call, a wrong type).
+#[test]
+fn the_json_schema_accepts_the_corpus_and_rejects_malformed_steps() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenario.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).expect("the schema is committed"))
+            .expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let regressions = Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions");
+    let mut files = corpus_files();
+    files.extend(
+        std::fs::read_dir(regressions)
+            .into_iter()
+            .flatten()
+            .map(|e| e.expect("readable directory entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json")),
+    );
+    for f in &files {
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(f).expect("readable")).expect("JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", f.display());
+    }
+    let head = r#""nodes":["n1"],"groups":[{"name":"g","owner":"n1","resources":[{"name":"r","persistent":"online"}]}]"#;
+    // Names in any case, numbers for flags and codes, comments: valid for both.
+    let good = r#"[{"call":"move_group","group":"g","flags":["queue_enabled",64],"expect":"error_io_pending","comment":"c"},
+        {"check":{"state":{"r":"onlinePENDING"},"persistent":{"r":"ONLINE"}},"comment":"c"},
+        {"check_calls":[{"node":"n1","entry":"offlinev2","resource":"r","flags":["do_not_update_persistent_state"],"result":997}]},
+        {"call":"raw_offline_v2","node":"n1","resource":"undeclared","inbuf":"00Ff","expect":5007}]"#;
+    let value: serde_json::Value =
+        serde_json::from_str(&format!("{{{head},\"steps\":{good}}}")).expect("JSON");
+    assert!(
+        validator.is_valid(&value),
+        "{:#?}",
+        validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    Scenario::parse(&value.to_string(), Path::new("good.json")).expect("the parser accepts it");
+    for bad in [
+        r#"[{"call":"move_group","group":"g","flags":["RETURN_TO_SOURCE"]}]"#,
+        r#"[{"call":"fly"}]"#,
+        r#"[{"event":"tick","ms":1,"extra":true}]"#,
+        r#"[{"event":"tick","ms":"ten"}]"#,
+        r#"[{"check":{"state":{"r":"Sleeping"}}}]"#,
+        r#"[{"call":"raw_offline_v2","node":"n1","resid":1,"resource":"r"}]"#,
+        r#"[{"check_calls":[{"node":"n1","entry":"Open","resource":"r"}]}]"#,
+    ] {
+        let value: serde_json::Value =
+            serde_json::from_str(&format!("{{{head},\"steps\":{bad}}}")).expect("JSON");
+        assert!(!validator.is_valid(&value), "the schema accepts {bad}");
+        let parsed = Scenario::parse(&value.to_string(), Path::new("bad.json"));
+        assert!(parsed.is_err(), "the parser accepts {bad}");
+    }
 }

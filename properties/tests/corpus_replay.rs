@@ -29,7 +29,7 @@ fn replay_folder(name: &str) -> usize {
     for s in &scenarios {
         let dlls = dll.instances(s.nodes.len()).expect("instances");
         let mut imp = ImplSide::new(s, dlls).expect("set-up");
-        let mut model = ModelSide::new(s);
+        let mut model = ModelSide::new(s).expect("the model holds every corpus set-up");
         let report = replay(s, &mut [&mut imp as &mut dyn Side, &mut model]);
         if !report.passed() {
             let text: String = report.failures.iter().map(ToString::to_string).collect();

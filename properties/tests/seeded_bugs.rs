@@ -12,7 +12,6 @@
 
 use std::time::Instant;
 
-use offline_v2::abi::host::TableDll;
 use offline_v2::abi::types::control_op;
 use offline_v2::loader::LoadedDll;
 use offline_v2::seeded::SeededBug;
@@ -21,10 +20,10 @@ use offline_v2_model::config::ModelConfig;
 use offline_v2_properties::budget;
 use offline_v2_properties::conformance::{
     self, fixtures, lockstep_guarded, regression, run_exhaustive, run_random, scenario_of_setup,
+    LockstepDll,
 };
 use offline_v2_properties::impl_side::ImplSide;
 use offline_v2_properties::scenario::{Scenario, Step};
-use offline_v2_properties::scenario_json;
 
 /// Random steps per case, as the suite's own conformance test.
 const MAX_LEN: usize = 24;
@@ -56,7 +55,7 @@ fn utf16(text: &str) -> Vec<u16> {
 
 /// Switches `bug` on in a fresh implementation: host bugs on the `Cluster`, the DLL bug in
 /// every node's instance through the control export (SPEC §1a, op SEEDED_BUG).
-fn switch_on(bug: SeededBug, imp: &mut ImplSide<TableDll>) {
+fn switch_on(bug: SeededBug, imp: &mut ImplSide<LockstepDll>) {
     imp.cluster_mut().set_seeded_bug(bug);
     let (nodes, _, _) = imp.cluster().counts();
     let name = utf16(if bug.in_dll() {
@@ -107,7 +106,7 @@ fn hunt(bug: SeededBug) -> Hunt {
     quiet_cluster_invariant_panics();
     let dll = dll();
     dll_accepts_seeded_bugs(&dll);
-    let tweak = move |imp: &mut ImplSide<TableDll>| switch_on(bug, imp);
+    let tweak = move |imp: &mut ImplSide<LockstepDll>| switch_on(bug, imp);
     let mut hunt = Hunt {
         lines: Vec::new(),
         smallest: None,
@@ -212,7 +211,7 @@ fn caught(bug: SeededBug) {
     println!("  why: {}", reason.lines().next().unwrap_or_default());
     println!(
         "  shrunk scenario (SPEC §7; expectations are the model's answers):\n{}",
-        scenario_json::to_text(&scenario)
+        scenario.to_text()
     );
 }
 
@@ -220,7 +219,7 @@ fn caught(bug: SeededBug) {
 fn control_without_a_seeded_bug_the_same_runs_pass() {
     let dll = dll();
     dll_accepts_seeded_bugs(&dll);
-    let tweak = |imp: &mut ImplSide<TableDll>| switch_on(SeededBug::None, imp);
+    let tweak = |imp: &mut ImplSide<LockstepDll>| switch_on(SeededBug::None, imp);
     let mut failures = Vec::new();
     for setup in fixtures() {
         let deadline = Instant::now() + budget::seconds();

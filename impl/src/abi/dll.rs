@@ -1,29 +1,30 @@
 //! The exports of the reference resource DLL (SPEC §1a): `StartupEx`, classic `Startup`, the
 //! V4 function table, and the reference-only exports (control, release, state query).
 //!
-//! **Instances (D1, A1).** A fixed pool of [`POOL`] instances. Each has its own `static`
+//! **Instances (D1, A1).** A fixed pool of [`POOL`] instances, each a
+//! [`SharedInstance`](crate::reference::shared::SharedInstance) with its own `static`
 //! function table whose entries are monomorphized per instance (`open_v2::<I>`, …), so an
 //! entry point knows its instance without any lookup. `StartupEx` claims a free instance;
-//! [`OfflineV2ReferenceRelease`] frees it. A reclaimed instance is `Reset`, never rebuilt, so
-//! RESIDs issued before stay stale (R2; generations keep counting).
+//! [`OfflineV2ReferenceRelease`] frees it. A reclaimed instance is reset, never rebuilt, so
+//! RESIDs issued before stay stale (R2; slot generations keep counting, A11).
 //!
 //! **RESIDs (A2).** The instance index is stored in the top byte of every RESID this DLL
 //! returns, so a RESID from another instance is `ERROR_RESOURCE_NOT_FOUND` (R2), never a
 //! resource of this one.
 //!
-//! **Callbacks (A3).** The instance's notices are queued under its state lock and delivered
-//! after the lock is released, under a separate delivery lock, in FIFO order across threads;
-//! an entry of the host's callback table is called only if it is non-NULL.
+//! **Threads and callbacks (R8, A11).** OnlineV2, OfflineV2, Terminate, LooksAlive and IsAlive
+//! are lock-free (one atomic word per resource); notices are delivered by one deliverer at a
+//! time with no lock held, so a host callback may call any export again, from any thread. An
+//! entry of the host's callback table is called only if it is non-NULL.
 //!
-//! **Panics (R8).** Every export runs inside `catch_unwind`; `OnlineV2`/`OfflineV2` use
-//! [`reference::guarded`], which reports the resource Failed.
+//! **Panics (R8).** Every export runs inside `catch_unwind`; OnlineV2/OfflineV2 also report
+//! the resource Failed after a panic inside.
 
 #![allow(non_snake_case)] // resapi.h parameter names
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::types::{
     control_op, work_mode, ClresCallbackFunctionTable, ClresFunctionTable, ClresV4Functions,
@@ -32,7 +33,12 @@ use super::types::{
     CLRES_VERSION_V4_00, CLUSTER_RESOURCE_STATE_UNKNOWN, CONTROL_NAME_MAX, DWORD, FALSE, HANDLE,
     HKEY, LPCWSTR, RESID, RESOURCE_HANDLE, TRUE,
 };
-use crate::reference::{self, DestArg, Instance, Notice, DEST_SCAN_UNITS, FAILURE_TYPE_EMBEDDED};
+use crate::reference::rules::{scan_step, ScanStep};
+use crate::reference::shared::SharedInstance;
+use crate::reference::sync::StdSync;
+use crate::reference::{
+    DestArg, Notice, OfflineArgs, DEST_SCAN_UNITS, FAILURE_TYPE_EMBEDDED, MAX_SLOTS,
+};
 use crate::resource_dll::WorkloadControl;
 use crate::types::{ErrorCode, NodeName, ResourceState, WorkMode};
 
@@ -42,14 +48,12 @@ pub const POOL: usize = 64;
 /// The resource type this DLL implements (SPEC §1a).
 pub const RESOURCE_TYPE: &str = "OfflineV2 Reference";
 
-/// `ERROR_NOT_ENOUGH_MEMORY`: `StartupEx` with every instance of the pool claimed (A4).
-pub const ERROR_NOT_ENOUGH_MEMORY: u32 = 8;
+/// `ERROR_NOT_ENOUGH_MEMORY` (SPEC §2): `StartupEx` with every instance of the pool claimed
+/// (R8).
+pub const ERROR_NOT_ENOUGH_MEMORY: u32 = ErrorCode::ERROR_NOT_ENOUGH_MEMORY.0;
 
 /// Longest `ResourceType` / `ResourceName` scanned, in UTF-16 units (NUL included).
 const NAME_SCAN_UNITS: usize = 257;
-
-/// Notices delivered per round of the delivery loop (a stack buffer: no allocation).
-const DELIVERY_CHUNK: usize = 16;
 
 const TAG_SHIFT: u32 = usize::BITS - 8;
 const INNER_MASK: usize = (1usize << TAG_SHIFT) - 1;
@@ -72,36 +76,18 @@ impl HostCallbacks {
     };
 }
 
-struct InstanceState {
-    /// Created at the first claim; reset (not rebuilt) at every later claim (A1).
-    instance: Option<Instance>,
-    callbacks: HostCallbacks,
-    /// Notices drained from the instance, waiting for delivery (capacity kept: no
-    /// allocation in steady state).
-    queue: Vec<(usize, Notice)>,
-}
-
+/// One instance of the pool: claimed or free, and the instance itself (A1).
 struct Slot {
     claimed: AtomicBool,
-    state: Mutex<InstanceState>,
-    delivery: Mutex<()>,
+    core: SharedInstance<StdSync, HostCallbacks, MAX_SLOTS>,
 }
 
 impl Slot {
     const fn new() -> Self {
         Self {
             claimed: AtomicBool::new(false),
-            state: Mutex::new(InstanceState {
-                instance: None,
-                callbacks: HostCallbacks::NONE,
-                queue: Vec::new(),
-            }),
-            delivery: Mutex::new(()),
+            core: SharedInstance::new_static(HostCallbacks::NONE),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, InstanceState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -145,12 +131,14 @@ fn index_of_table(table: *const ClresFunctionTable) -> Option<usize> {
     TABLES.iter().position(|t| ptr::eq(t, table))
 }
 
-/// RESID as seen by the host: the instance tag in the top byte (A2).
+/// RESID as seen by the host: the instance tag in the top byte (A2). Every RESID the core
+/// issues fits below it (`RESID_MAX`, 56 bits).
 fn encode_resid(index: usize, inner: usize) -> Option<usize> {
     (inner >> TAG_SHIFT == 0).then_some(inner | ((index + 1) << TAG_SHIFT))
 }
 
 /// The instance's own RESID, or 0 (never valid, R2) for a RESID of another instance.
+#[inline(always)]
 fn decode_resid(index: usize, resid: RESID) -> usize {
     let raw = resid as usize;
     if raw >> TAG_SHIFT == index + 1 {
@@ -160,51 +148,15 @@ fn decode_resid(index: usize, resid: RESID) -> usize {
     }
 }
 
-/// Runs `f` on instance `index` (if claimed), then delivers the notices it made. Callbacks
-/// run with the state lock released (A3).
-fn with_instance<R>(index: usize, default: R, f: impl FnOnce(&mut Instance) -> R) -> R {
-    let Some(slot) = SLOTS.get(index) else {
-        return default;
-    };
-    if !slot.claimed.load(Ordering::Acquire) {
-        return default;
-    }
-    let (result, queued) = {
-        let mut state = slot.lock();
-        let state = &mut *state;
-        let Some(instance) = state.instance.as_mut() else {
-            return default;
-        };
-        let result = f(instance);
-        instance.drain_notices(&mut state.queue);
-        (result, !state.queue.is_empty())
-    };
-    if queued {
-        deliver(slot);
-    }
-    result
+/// The instance of table `I`.
+#[inline(always)]
+fn core<const I: usize>() -> &'static SharedInstance<StdSync, HostCallbacks, MAX_SLOTS> {
+    &SLOTS[I].core
 }
 
-/// Delivers every queued notice of `slot`, in order (A3). No allocation.
-fn deliver(slot: &Slot) {
-    let _delivery = slot.delivery.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut chunk = [(0usize, Notice::LockedMode(false)); DELIVERY_CHUNK];
-    loop {
-        let (n, callbacks) = {
-            let mut state = slot.lock();
-            let n = state.queue.len().min(DELIVERY_CHUNK);
-            for (dst, src) in chunk.iter_mut().zip(state.queue.drain(..n)) {
-                *dst = src;
-            }
-            (n, state.callbacks)
-        };
-        if n == 0 {
-            return;
-        }
-        for &(handle, notice) in &chunk[..n] {
-            call_host(callbacks, handle, notice);
-        }
-    }
+/// Hands one notice to the host (the deliverer calls this with no lock held, A11).
+fn deliver(callbacks: HostCallbacks, handle: usize, notice: Notice) {
+    call_host(callbacks, handle, notice);
 }
 
 fn call_host(callbacks: HostCallbacks, handle: usize, notice: Notice) {
@@ -281,19 +233,9 @@ fn claim(callbacks: HostCallbacks) -> Option<usize> {
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
     })?;
-    let mut state = SLOTS[index].lock();
-    match state.instance.as_mut() {
-        // A1: a reclaimed instance is reset, so its generations keep counting.
-        Some(instance) => {
-            instance.control(WorkloadControl::Reset);
-            // A seeded DLL bug belongs to one claim of the instance, never to the next.
-            #[cfg(feature = "seeded-bugs")]
-            instance.set_seeded_bug(crate::seeded::SeededBug::None);
-        }
-        None => state.instance = Some(Instance::new()),
-    }
-    state.queue.clear();
-    state.callbacks = callbacks;
+    // A1: a reclaimed instance is reset, so its generations keep counting; a seeded DLL bug
+    // belongs to one claim of the instance, never to the next.
+    SLOTS[index].core.claim(callbacks);
     Some(index)
 }
 
@@ -408,8 +350,8 @@ pub unsafe extern "system" fn Startup(
     .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
 }
 
-/// `OpenV2`: NULL for a NULL/empty/invalid name, a resource already open here, or a full
-/// instance. ResourceKey and OpenFlags are not used.
+/// `OpenV2`: NULL for a NULL/empty/invalid name, a resource already open here, a full
+/// instance or a released table. ResourceKey and OpenFlags are not used.
 unsafe extern "system" fn open_v2<const I: usize>(
     ResourceName: LPCWSTR,
     ResourceKey: HKEY,
@@ -420,15 +362,12 @@ unsafe extern "system" fn open_v2<const I: usize>(
     catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: OpenV2 contract: ResourceName is NUL-terminated (read with a bound).
         let name = unsafe { read_name(ResourceName) }?;
-        let handle = ResourceHandle as usize;
-        with_instance(I, None, |instance| {
-            let inner = instance.open(&name, handle)?;
-            let resid = encode_resid(I, inner);
-            if resid.is_none() {
-                instance.close(inner);
-            }
-            resid
-        })
+        let inner = core::<I>().open(&name, ResourceHandle as usize, &mut deliver)?;
+        let resid = encode_resid(I, inner);
+        if resid.is_none() {
+            core::<I>().close(inner);
+        }
+        resid
     }))
     .ok()
     .flatten()
@@ -437,8 +376,7 @@ unsafe extern "system" fn open_v2<const I: usize>(
 
 unsafe extern "system" fn close<const I: usize>(Resource: RESID) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        let inner = decode_resid(I, Resource);
-        with_instance(I, (), |instance| instance.close(inner));
+        core::<I>().close(decode_resid(I, Resource));
     }));
 }
 
@@ -452,38 +390,51 @@ unsafe extern "system" fn online_v2<const I: usize>(
 ) -> DWORD {
     // A5: EventHandle is never written; OnlineFlags are not interpreted; InBuffer never read.
     let _ = (EventHandle, OnlineFlags);
+    let inner = decode_resid(I, Resource);
+    // R8: validation like R1 first; a panic inside is ERROR_GEN_FAILURE, resource Failed.
     catch_unwind(AssertUnwindSafe(|| {
-        let inner = decode_resid(I, Resource);
-        let code = with_instance(I, ErrorCode::ERROR_RESOURCE_NOT_FOUND, |instance| {
-            // R8: a panic inside is ERROR_GEN_FAILURE and the resource reported Failed.
-            reference::guarded(instance, inner, |i| {
-                i.online_v2(inner, InBuffer.is_null(), InBufferSize, Reserved)
-            })
-        });
-        code.0
+        core::<I>()
+            .online_v2(inner, InBuffer.is_null(), InBufferSize, Reserved)
+            .0
     }))
-    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+    .unwrap_or_else(|_| after_panic::<I>(inner))
 }
 
-/// Reads DestinationNodeName in place, at most [`DEST_SCAN_UNITS`] units (R1).
+/// R8, after a panic inside OnlineV2/OfflineV2 of `inner`: the resource is reported Failed
+/// and the call answers ERROR_GEN_FAILURE (the report itself is guarded too).
+#[cold]
+fn after_panic<const I: usize>(inner: usize) -> DWORD {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        core::<I>().fail_after_panic(inner, &mut deliver);
+    }));
+    ErrorCode::ERROR_GEN_FAILURE.0
+}
+
+/// Reads DestinationNodeName in place and checks its syntax in the same pass: at most
+/// [`DEST_SCAN_UNITS`] units, stopping at the NUL or at the first unit that cannot be in a
+/// node name (R1, SPEC §3).
 ///
 /// # Safety
 /// `dest` is NULL or readable up to its NUL or `DEST_SCAN_UNITS` units, whichever is first.
+#[inline(always)]
 unsafe fn scan_dest<'a>(dest: LPCWSTR) -> DestArg<'a> {
     if dest.is_null() {
-        return DestArg::Null;
+        return DestArg::NULL;
     }
-    // Read in place (no copy: copying unit by unit into a stack buffer stalled the hot path
-    // on store forwarding, SPEC §8).
-    for len in 0..DEST_SCAN_UNITS {
+    for i in 0..DEST_SCAN_UNITS {
         // SAFETY: by the caller's contract; never past the first NUL nor the 16-unit bound.
-        if unsafe { *dest.add(len) } == 0 {
-            // SAFETY: the `len` units before the NUL were just read, so they are readable;
-            // the caller keeps them alive for the call.
-            return DestArg::Units(unsafe { std::slice::from_raw_parts(dest, len) });
+        match scan_step(i, unsafe { *dest.add(i) }) {
+            ScanStep::Next => {}
+            ScanStep::End(len) => {
+                // SAFETY: the `len` units before the NUL were just read, so they are
+                // readable; the caller keeps them alive for the call.
+                let units = unsafe { std::slice::from_raw_parts(dest, len) };
+                return DestArg::checked(units);
+            }
+            ScanStep::Invalid => return DestArg::INVALID,
         }
     }
-    DestArg::Unterminated
+    DestArg::INVALID
 }
 
 unsafe extern "system" fn offline_v2<const I: usize>(
@@ -494,44 +445,33 @@ unsafe extern "system" fn offline_v2<const I: usize>(
     InBufferSize: DWORD,
     Reserved: DWORD,
 ) -> DWORD {
-    // Hot path (SPEC §8): no allocation here (stack scan buffer, retained queue capacity).
+    // Hot path (SPEC §8): no lock, no allocation; R1–R7 in order (R9); R8 by the one
+    // `catch_unwind` of the export.
+    let inner = decode_resid(I, Resource);
     catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: OfflineV2 contract (SPEC §1): NULL or a NUL-terminated string; R1 bounds
-        // the scan to 16 units, so an unterminated name is never read past that.
-        let dest = unsafe { scan_dest(DestinationNodeName) };
-        let inner = decode_resid(I, Resource);
-        let code = with_instance(I, ErrorCode::ERROR_RESOURCE_NOT_FOUND, |instance| {
-            // R1–R7 in order (R9); R8 via `guarded`.
-            reference::guarded(instance, inner, |i| {
-                i.offline_v2(
-                    inner,
-                    dest,
-                    OfflineFlags,
-                    InBuffer.is_null(),
-                    InBufferSize,
-                    Reserved,
-                )
-            })
-        });
-        code.0
+        let args = OfflineArgs {
+            // SAFETY: OfflineV2 contract (SPEC §1): NULL or a NUL-terminated string; R1
+            // bounds the scan to 16 units, so an unterminated name is never read past that.
+            dest: unsafe { scan_dest(DestinationNodeName) },
+            flags: OfflineFlags,
+            inbuf_null: InBuffer.is_null(),
+            inbuf_size: InBufferSize,
+            reserved: Reserved,
+        };
+        core::<I>().offline_v2(inner, &args).0
     }))
-    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+    .unwrap_or_else(|_| after_panic::<I>(inner))
 }
 
 unsafe extern "system" fn terminate<const I: usize>(Resource: RESID) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        let inner = decode_resid(I, Resource);
-        with_instance(I, (), |instance| instance.terminate(inner));
+        core::<I>().terminate(decode_resid(I, Resource));
     }));
 }
 
 fn alive<const I: usize>(resource: RESID) -> BOOL {
     catch_unwind(AssertUnwindSafe(|| {
-        let inner = decode_resid(I, resource);
-        let online = with_instance(I, false, |instance| {
-            instance.state_of(inner) == Some(ResourceState::Online)
-        });
-        if online {
+        if core::<I>().state_of(decode_resid(I, resource)) == Some(ResourceState::Online) {
             TRUE
         } else {
             FALSE
@@ -550,6 +490,7 @@ unsafe extern "system" fn is_alive<const I: usize>(Resource: RESID) -> BOOL {
     alive::<I>(Resource)
 }
 
+// The signature is fixed by resapi.h (PBEGIN_RESOURCE_CONTROL and its siblings): 9-10 arguments.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "system" fn begin_resource_control(
     _: RESID,
@@ -565,6 +506,7 @@ unsafe extern "system" fn begin_resource_control(
     ErrorCode::ERROR_INVALID_FUNCTION.0
 }
 
+// The signature is fixed by resapi.h (PBEGIN_RESOURCE_CONTROL and its siblings): 9-10 arguments.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "system" fn begin_resource_type_control(
     _: LPCWSTR,
@@ -584,6 +526,7 @@ unsafe extern "system" fn cancel(_: RESID, _: DWORD) -> DWORD {
     ErrorCode::ERROR_INVALID_FUNCTION.0
 }
 
+// The signature is fixed by resapi.h (PBEGIN_RESOURCE_CONTROL and its siblings): 9-10 arguments.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "system" fn begin_resource_control_as_user(
     _: RESID,
@@ -600,6 +543,7 @@ unsafe extern "system" fn begin_resource_control_as_user(
     ErrorCode::ERROR_INVALID_FUNCTION.0
 }
 
+// The signature is fixed by resapi.h (PBEGIN_RESOURCE_CONTROL and its siblings): 9-10 arguments.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "system" fn begin_resource_type_control_as_user(
     _: LPCWSTR,
@@ -676,15 +620,17 @@ fn apply_control(index: usize, request: &ControlRequest, name: &[u16]) -> ErrorC
             let Some(bug) = crate::seeded::SeededBug::from_name(&text) else {
                 return invalid;
             };
-            return with_instance(index, invalid, |instance| {
-                instance.set_seeded_bug(bug);
-                ErrorCode::ERROR_SUCCESS
-            });
+            let core = &SLOTS[index].core;
+            if !core.is_claimed() {
+                return invalid;
+            }
+            core.set_seeded_bug(bug);
+            return ErrorCode::ERROR_SUCCESS;
         }
         _ => return ErrorCode::ERROR_INVALID_FUNCTION,
     };
-    // Unclaimed instance: the table was released (A6).
-    with_instance(index, invalid, |instance| instance.control(control))
+    // Unclaimed instance: the table was released (A6) → ERROR_INVALID_PARAMETER.
+    SLOTS[index].core.control(control, &mut deliver)
 }
 
 /// The control export (SPEC §1a; ARCHITECTURE.md "The control export"): drives the workload
@@ -744,17 +690,9 @@ pub unsafe extern "system" fn OfflineV2ReferenceRelease(Table: *const ClresFunct
             return ErrorCode::ERROR_INVALID_PARAMETER.0;
         };
         let slot = &SLOTS[index];
-        let mut state = slot.lock();
-        if !slot.claimed.load(Ordering::Acquire) {
+        if !slot.core.release(HostCallbacks::NONE) {
             return ErrorCode::ERROR_INVALID_PARAMETER.0;
         }
-        if let Some(instance) = state.instance.as_mut() {
-            instance.control(WorkloadControl::Reset);
-            #[cfg(feature = "seeded-bugs")]
-            instance.set_seeded_bug(crate::seeded::SeededBug::None);
-        }
-        state.queue.clear();
-        state.callbacks = HostCallbacks::NONE;
         slot.claimed.store(false, Ordering::Release);
         ErrorCode::ERROR_SUCCESS.0
     }))
@@ -775,8 +713,9 @@ pub unsafe extern "system" fn OfflineV2ReferenceState(
         let Some(index) = index_of_table(Table) else {
             return CLUSTER_RESOURCE_STATE_UNKNOWN;
         };
-        let inner = decode_resid(index, Resource);
-        with_instance(index, None, |instance| instance.state_of(inner))
+        SLOTS[index]
+            .core
+            .state_of(decode_resid(index, Resource))
             .map_or(CLUSTER_RESOURCE_STATE_UNKNOWN, ResourceState::cluster_value)
     }))
     .unwrap_or(CLUSTER_RESOURCE_STATE_UNKNOWN)

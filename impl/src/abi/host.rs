@@ -34,8 +34,17 @@ const FAILURE_TYPE_EMBEDDED: i32 = 1;
 /// reads past the buffer (A8).
 const RAW_DEST_PAD: usize = 16;
 
-/// Where one host's callbacks go.
-type Sink = Mutex<Vec<DllCallback>>;
+/// A host-side hook run inside every callback the DLL makes to one [`TableDll`], after the
+/// callback is recorded and with no host lock held: it may call any entry point of the DLL
+/// again, from this thread or another (R8 re-entrancy; tests, the fuzzer).
+pub type CallbackHook = Arc<dyn Fn(DllCallback) + Send + Sync>;
+
+/// Where one host's callbacks go: the queue drained by the core, and an optional hook.
+#[derive(Default)]
+struct Sink {
+    queue: Mutex<Vec<DllCallback>>,
+    hook: Mutex<Option<CallbackHook>>,
+}
 
 struct Registered {
     sink: Arc<Sink>,
@@ -60,47 +69,56 @@ fn route(handle: RESOURCE_HANDLE, make: impl FnOnce(ResourceId) -> Option<DllCal
     let Some(callback) = make(resource) else {
         return ErrorCode::ERROR_INVALID_PARAMETER.0;
     };
-    sink.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(callback);
+    lock(&sink.queue).push(callback);
+    // The hook runs with no host lock held (it may re-enter the DLL, R8).
+    let hook = lock(&sink.hook).clone();
+    if let Some(hook) = hook {
+        hook(callback);
+    }
     ErrorCode::ERROR_SUCCESS.0
+}
+
+/// Reads the `ResourceState` field of a status callback, the one body of both status entries
+/// (`SetResourceStatusEx` and the classic `SetResourceStatus`).
+///
+/// # Safety
+/// `status` is NULL or points to a status struct of type `T` valid for the call, and
+/// `field` projects a pointer to it onto its `ResourceState` field.
+unsafe fn host_status<T>(
+    handle: RESOURCE_HANDLE,
+    status: *mut T,
+    field: impl FnOnce(*mut T) -> *const i32,
+) -> DWORD {
+    catch_unwind(AssertUnwindSafe(|| {
+        if status.is_null() {
+            return ErrorCode::ERROR_INVALID_PARAMETER.0;
+        }
+        // SAFETY: non-NULL and valid for the call by the caller's contract; only the
+        // ResourceState field is read, unaligned-safe.
+        let value = unsafe { ptr::read_unaligned(field(status)) };
+        route(handle, |resource| {
+            ResourceState::from_cluster_value(value)
+                .map(|state| DllCallback::Status { resource, state })
+        })
+    }))
+    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
 }
 
 unsafe extern "system" fn host_set_status_ex(
     handle: RESOURCE_HANDLE,
     status: *mut ResourceStatusEx,
 ) -> DWORD {
-    catch_unwind(AssertUnwindSafe(|| {
-        if status.is_null() {
-            return ErrorCode::ERROR_INVALID_PARAMETER.0;
-        }
-        // SAFETY: SetResourceStatusEx contract: a non-NULL pointer to a RESOURCE_STATUS_EX
-        // valid for this call. Only ResourceState (the first field) is read, unaligned-safe.
-        let value = unsafe { ptr::read_unaligned(ptr::addr_of!((*status).ResourceState)) };
-        route(handle, |resource| {
-            ResourceState::from_cluster_value(value)
-                .map(|state| DllCallback::Status { resource, state })
-        })
-    }))
-    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+    // SAFETY: SetResourceStatusEx contract: NULL or a RESOURCE_STATUS_EX valid for this call;
+    // `addr_of!` projects without reading.
+    unsafe { host_status(handle, status, |s| ptr::addr_of!((*s).ResourceState)) }
 }
 
 unsafe extern "system" fn host_set_status(
     handle: RESOURCE_HANDLE,
     status: *mut ResourceStatus,
 ) -> DWORD {
-    catch_unwind(AssertUnwindSafe(|| {
-        if status.is_null() {
-            return ErrorCode::ERROR_INVALID_PARAMETER.0;
-        }
-        // SAFETY: classic SetResourceStatus contract: a RESOURCE_STATUS valid for the call.
-        let value = unsafe { ptr::read_unaligned(ptr::addr_of!((*status).ResourceState)) };
-        route(handle, |resource| {
-            ResourceState::from_cluster_value(value)
-                .map(|state| DllCallback::Status { resource, state })
-        })
-    }))
-    .unwrap_or(ErrorCode::ERROR_GEN_FAILURE.0)
+    // SAFETY: classic SetResourceStatus contract: NULL or a RESOURCE_STATUS valid for the call.
+    unsafe { host_status(handle, status, |s| ptr::addr_of!((*s).ResourceState)) }
 }
 
 unsafe extern "system" fn host_set_locked_mode(
@@ -180,6 +198,25 @@ pub struct DllEntries {
     /// `Drop` only).
     #[allow(dead_code)]
     keep: Option<Arc<dyn Any + Send + Sync>>,
+    /// Instances of a DLL without the release export, given back by dropped [`TableDll`]s
+    /// and handed out again by [`DllEntries::start_with_versions`] (shared by clones).
+    spares: Arc<Mutex<Vec<Spare>>>,
+}
+
+/// A started instance nobody uses, and what it was started as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Spare {
+    table: usize,
+    origin: Origin,
+}
+
+/// How an instance was started: reused only for the same start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    resource_type: String,
+    min: u32,
+    max: u32,
+    classic: bool,
 }
 
 impl std::fmt::Debug for DllEntries {
@@ -214,6 +251,7 @@ impl DllEntries {
                 state: Some(super::dll::OfflineV2ReferenceState),
             },
             keep: None,
+            spares: Arc::default(),
         }
     }
 
@@ -244,6 +282,7 @@ impl DllEntries {
                 state,
             },
             keep: Some(keep),
+            spares: Arc::default(),
         })
     }
 
@@ -287,15 +326,47 @@ impl DllEntries {
         min: u32,
         max: u32,
     ) -> Result<TableDll, StartError> {
+        let origin = Origin {
+            resource_type: resource_type.to_owned(),
+            min,
+            max,
+            classic: matches!(self.start, Start::Classic(_)),
+        };
+        if let Some(dll) = self.take_spare(&origin) {
+            return Ok(dll);
+        }
         let units: Vec<u16> = resource_type.encode_utf16().collect();
         let answer = self.startup_raw(Some(&units), min, max, true, true);
         match answer.instance {
-            Some(dll) => Ok(dll),
+            Some(mut dll) => {
+                if self.extras.release.is_none() {
+                    dll.origin = Some(origin);
+                }
+                Ok(dll)
+            }
             None if answer.code == ErrorCode::ERROR_SUCCESS => {
                 Err(StartError::BadTable("not a usable V4 table"))
             }
             None => Err(StartError::Startup(answer.code)),
         }
+    }
+
+    /// A spare instance started as `origin`, if a dropped one is waiting (issue 15: a DLL
+    /// without the release export must not run out of instances).
+    fn take_spare(&self, origin: &Origin) -> Option<TableDll> {
+        let table = {
+            let mut spares = lock(&self.spares);
+            let at = spares.iter().position(|s| &s.origin == origin)?;
+            spares.swap_remove(at).table
+        };
+        // SAFETY: `table` is a table this DLL returned from StartupEx for the same type and
+        // versions; it stays valid while the library is loaded (`keep`, held by `self`), and
+        // the instance it names was given back by the only TableDll that used it.
+        let mut dll =
+            unsafe { TableDll::from_table(table as *const ClresFunctionTable, self.clone()) }
+                .ok()?;
+        dll.origin = Some(origin.clone());
+        Some(dll)
     }
 
     /// Calls `StartupEx` (or classic `Startup`) with the arguments as given: `resource_type`
@@ -367,6 +438,9 @@ pub struct TableDll {
     sink: Arc<Sink>,
     /// RESID → registry key, for the RESIDs this host opened.
     keys: Mutex<Vec<(usize, usize)>>,
+    /// Set for an instance of a DLL without the release export: on drop it is closed, reset
+    /// and kept for the next start (its RESIDs closed, its workload reset).
+    origin: Option<Origin>,
 }
 
 // SAFETY: `table` is only passed back to the DLL's own exports as an identity (never read
@@ -430,8 +504,9 @@ impl TableDll {
             table_size: size,
             fns,
             entries,
-            sink: Arc::new(Mutex::new(Vec::new())),
+            sink: Arc::new(Sink::default()),
             keys: Mutex::new(Vec::new()),
+            origin: None,
         })
     }
 
@@ -723,7 +798,15 @@ impl TableDll {
 
     /// Drains the callbacks received so far, in arrival order.
     pub fn drain_callbacks(&self) -> Vec<DllCallback> {
-        std::mem::take(&mut *lock(&self.sink))
+        std::mem::take(&mut *lock(&self.sink.queue))
+    }
+
+    /// Installs (or removes, with `None`) a hook run inside every callback the DLL makes for
+    /// a resource this host opened, after the callback is recorded, with no host lock held:
+    /// it may call any entry point of the DLL again (R8). Hooks holding an `Arc` of this
+    /// `TableDll` should be removed before it is dropped (or hold a `Weak`).
+    pub fn set_callback_hook(&self, hook: Option<CallbackHook>) {
+        *lock(&self.sink.hook) = hook;
     }
 }
 
@@ -820,8 +903,23 @@ impl ControlRequestOwned {
 
 impl Drop for TableDll {
     fn drop(&mut self) {
+        let keys = std::mem::take(&mut *lock(&self.keys));
+        if let Some(origin) = self.origin.take() {
+            // No release export (issue 15): Close everything this host opened, reset the
+            // workload if the DLL takes controls, and keep the instance for the next start.
+            if let Some(close) = self.fns.Close {
+                for &(resid, _) in &keys {
+                    // SAFETY: the DLL's Close with a RESID its OpenV2 returned to this host.
+                    unsafe { close(as_resid(resid)) };
+                }
+            }
+            let _ = self.send_control(WorkloadControl::Reset);
+            lock(&self.entries.spares).push(Spare {
+                table: self.table as usize,
+                origin,
+            });
+        }
         {
-            let keys = std::mem::take(&mut *lock(&self.keys));
             let mut reg = registry();
             for (_, key) in keys {
                 reg.remove(&key);
@@ -870,7 +968,7 @@ impl ResourceDll for TableDll {
     }
 
     fn take_callbacks(&mut self, out: &mut Vec<DllCallback>) {
-        out.append(&mut lock(&self.sink));
+        out.append(&mut lock(&self.sink.queue));
     }
 }
 
@@ -987,6 +1085,35 @@ impl<'a> TableCaller<'a> {
         }
     }
 
+    /// `OpenV2(name, NULL, handle, 0)` → the RESID (0 for NULL); `name` must end with its NUL
+    /// (otherwise 0 without calling). `handle` is passed back in the DLL's callbacks: give a
+    /// value no host registered (A7) unless callbacks are wanted. 0 if the entry is NULL.
+    #[inline]
+    #[must_use]
+    pub fn open_v2(&self, name: &[u16], handle: usize) -> usize {
+        if name.last() != Some(&0) {
+            return 0;
+        }
+        match self.table.V4Functions.Open {
+            // SAFETY: a resapi.h OpenV2 entry of a live table; the name is NUL-terminated
+            // (checked above) and HKEY NULL is allowed (SPEC §1a); the handle is an integer.
+            Some(f) => unsafe {
+                f(name.as_ptr(), ptr::null_mut(), handle as RESOURCE_HANDLE, 0) as usize
+            },
+            None => 0,
+        }
+    }
+
+    /// `Close(resid)`, if the entry is there.
+    #[inline]
+    pub fn close(&self, resid: usize) {
+        if let Some(f) = self.table.V4Functions.Close {
+            // SAFETY: a resapi.h Close entry of a live table; RESIDs are opaque values the
+            // DLL validates (R2).
+            unsafe { f(resid as RESID) };
+        }
+    }
+
     /// `OnlineV2(resid, NULL, 0, NULL, 0, 0)`. ERROR_INVALID_FUNCTION if the entry is NULL.
     #[inline(always)]
     #[must_use]
@@ -998,4 +1125,157 @@ impl<'a> TableCaller<'a> {
             None => ErrorCode::ERROR_INVALID_FUNCTION.0,
         }
     }
+}
+
+/// What a loaded DLL exports besides its WSFC table (issue 15: say what can run).
+impl DllEntries {
+    /// True if the DLL exports the classic `Startup`.
+    #[must_use]
+    pub fn has_classic_startup(&self) -> bool {
+        self.classic.is_some()
+    }
+
+    /// True if the DLL has the reference release export (instances can be freed, A1).
+    #[must_use]
+    pub fn has_release(&self) -> bool {
+        self.extras.release.is_some()
+    }
+
+    /// True if the DLL has the reference state-query export.
+    #[must_use]
+    pub fn has_state(&self) -> bool {
+        self.extras.state.is_some()
+    }
+}
+
+/// Calls whose buffers end right before an unreadable page ([`super::guard`]): what
+/// `offline-v2 conform` passes to a DLL it does not know (issue 15).
+impl TableDll {
+    /// `OfflineV2` with raw arguments: `dest` is `None` (NULL) or units followed by a NUL
+    /// only if `terminated`; `inbuf` is `None` (NULL) or a buffer of exactly `inbuf_size`
+    /// zero bytes. Each buffer ends at a guard page, so a DLL that reads past it faults.
+    /// ERROR_NOT_ENOUGH_MEMORY if the buffers cannot be mapped.
+    pub fn offline_v2_guarded(
+        &self,
+        resid: usize,
+        dest: Option<(&[u16], bool)>,
+        flags: u32,
+        inbuf: bool,
+        inbuf_size: u32,
+        reserved: u32,
+    ) -> ErrorCode {
+        let Some(offline) = self.fns.Offline else {
+            return ErrorCode::ERROR_INVALID_FUNCTION;
+        };
+        let dest = match dest {
+            None => None,
+            Some((units, terminated)) => {
+                let mut v = units.to_vec();
+                if terminated {
+                    v.push(0);
+                }
+                match super::guard::GuardedBytes::from_units(&v) {
+                    Some(g) => Some(g),
+                    None => return GUARD_NO_MEMORY,
+                }
+            }
+        };
+        let Ok(mut buffer) = guarded_buffer(inbuf, inbuf_size) else {
+            return GUARD_NO_MEMORY;
+        };
+        let mut dest = dest;
+        let dest_ptr = dest
+            .as_mut()
+            .map_or(ptr::null(), |g| g.as_mut_ptr().cast::<u16>().cast_const());
+        let inbuf_ptr = buffer.as_mut().map_or(ptr::null_mut(), |g| g.as_mut_ptr());
+        // SAFETY: the DLL's OfflineV2; the destination is NULL or readable units (with a NUL
+        // only if asked: a DLL that scans past 16 units faults on the guard page, which the
+        // caller isolates); InBuffer is NULL or readable for exactly InBufferSize bytes.
+        ErrorCode(unsafe {
+            offline(
+                as_resid(resid),
+                dest_ptr,
+                flags,
+                inbuf_ptr,
+                inbuf_size,
+                reserved,
+            )
+        })
+    }
+
+    /// `OnlineV2(resid, NULL, 0, inbuf, inbuf_size, reserved)` with the buffer (if any)
+    /// ending at a guard page.
+    pub fn online_v2_guarded(
+        &self,
+        resid: usize,
+        inbuf: bool,
+        inbuf_size: u32,
+        reserved: u32,
+    ) -> ErrorCode {
+        let Some(online) = self.fns.Online else {
+            return ErrorCode::ERROR_INVALID_FUNCTION;
+        };
+        let Ok(mut buffer) = guarded_buffer(inbuf, inbuf_size) else {
+            return GUARD_NO_MEMORY;
+        };
+        let inbuf_ptr = buffer.as_mut().map_or(ptr::null_mut(), |g| g.as_mut_ptr());
+        // SAFETY: the DLL's OnlineV2; EventHandle NULL is allowed (SPEC §1a); InBuffer is NULL
+        // or readable for exactly InBufferSize bytes.
+        ErrorCode(unsafe {
+            online(
+                as_resid(resid),
+                ptr::null_mut(),
+                0,
+                inbuf_ptr,
+                inbuf_size,
+                reserved,
+            )
+        })
+    }
+
+    /// `LooksAlive`/`IsAlive`/`Arbitrate`/`Release` presence, for a capability report.
+    #[must_use]
+    pub fn entry_presence(&self) -> [(&'static str, bool); 14] {
+        let f = &self.fns;
+        [
+            ("Open", f.Open.is_some()),
+            ("Close", f.Close.is_some()),
+            ("Online", f.Online.is_some()),
+            ("Offline", f.Offline.is_some()),
+            ("Terminate", f.Terminate.is_some()),
+            ("LooksAlive", f.LooksAlive.is_some()),
+            ("IsAlive", f.IsAlive.is_some()),
+            ("Arbitrate", f.Arbitrate.is_some()),
+            ("Release", f.Release.is_some()),
+            ("BeginResourceControl", f.BeginResourceControl.is_some()),
+            (
+                "BeginResourceTypeControl",
+                f.BeginResourceTypeControl.is_some(),
+            ),
+            ("Cancel", f.Cancel.is_some()),
+            (
+                "BeginResourceControlAsUser",
+                f.BeginResourceControlAsUser.is_some(),
+            ),
+            (
+                "BeginResourceTypeControlAsUser",
+                f.BeginResourceTypeControlAsUser.is_some(),
+            ),
+        ]
+    }
+}
+
+/// ERROR_NOT_ENOUGH_MEMORY (8, SPEC §2): the guard buffers could not be mapped.
+const GUARD_NO_MEMORY: ErrorCode = ErrorCode(8);
+
+/// A present InBuffer of exactly `size` zero bytes ending at a guard page (`Err` if it cannot
+/// be mapped), or `None` for NULL.
+fn guarded_buffer(present: bool, size: u32) -> Result<Option<super::guard::GuardedBytes>, ()> {
+    if !present {
+        return Ok(None);
+    }
+    let size = usize::try_from(size).map_err(|_| ())?;
+    super::guard::GuardedBytes::new(&vec![0u8; size])
+        .map(Some)
+        .ok_or(())
 }

@@ -12,6 +12,7 @@
 
 pub mod alloc_count;
 pub mod dll;
+pub mod guard;
 pub mod host;
 pub mod load;
 pub mod types;

@@ -1,10 +1,14 @@
-//! Client calls and the R13 check order (R11, R13, R18, R19, R23, D5–D8).
+//! Client calls and the R13 check order (R11, R13, R18, R19, R23, D5–D8): each admission
+//! check is a `&self` function (a rejected call cannot change anything, R13); an accepted call
+//! starts an [`Operation`] on its group.
 //!
 //! Every call returns at once with exactly one [`Output::Returned`], pushed before anything
-//! else the call causes (D5). A rejected call changes nothing (R13).
+//! else the call causes (D5).
 
 use super::flags::OfflineContext;
-use super::state::{Job, MoveEnds, Network, Phase};
+use super::invariants::InvariantViolation;
+use super::operation::Operation;
+use super::phase::MoveEnds;
 use super::{Cluster, Output, RawResid};
 use crate::resource_dll::{RawOfflineV2, ResourceDll};
 use crate::types::{
@@ -26,17 +30,22 @@ enum Verdict<T> {
 
 impl<D: ResourceDll> Cluster<D> {
     fn returned(&mut self, code: ErrorCode, op: Option<OpId>) {
-        self.out.push(Output::Returned { code, op });
+        self.emit(Output::Returned { code, op });
     }
 
     /// R11: written durably before any DLL call it precedes; every write is an output (I1).
     pub(super) fn write_persistent(&mut self, resource: ResourceId, state: PersistentState) {
         self.resources[resource.index()].persistent = state;
-        self.out.push(Output::PersistentWrite { resource, state });
+        self.emit(Output::PersistentWrite { resource, state });
     }
 
-    fn accept(&mut self) -> OpId {
-        let op = self.new_op();
+    /// R13: accepted as an operation of `group`. R13 checks 3 and 4 found the group free, so
+    /// no operation of it is open (R14; were one open, the scan after the input would report
+    /// that the open operation is not the running one's).
+    fn accept(&mut self, group: GroupId) -> OpId {
+        let op = OpId(self.next_op);
+        self.next_op += 1;
+        self.groups[group.index()].open_op = Some(op);
         self.returned(ErrorCode::ERROR_IO_PENDING, Some(op)); // R13
         op
     }
@@ -80,48 +89,41 @@ impl<D: ResourceDll> Cluster<D> {
     }
 
     /// `OfflineResourceEx` (D6, R11, R19, R23).
-    pub(super) fn offline_resource(&mut self, name: &str, flags: OfflineResourceFlags) {
+    pub(super) fn offline_resource(
+        &mut self,
+        name: &str,
+        flags: OfflineResourceFlags,
+    ) -> Result<(), InvariantViolation> {
         let do_not_update = flags.contains(OfflineResourceFlags::DO_NOT_UPDATE_PERSISTENT_STATE);
         let resource = match self.check_offline(name, flags) {
-            Err(code) => return self.returned(code, None),
+            Err(code) => {
+                self.returned(code, None);
+                return Ok(());
+            }
             Ok(Verdict::NothingToDo) => {
                 self.returned(ErrorCode::ERROR_SUCCESS, None);
-                if let Some(resource) = self.resource_id(name) {
-                    if !do_not_update {
-                        self.write_persistent(resource, PersistentState::Offline);
-                        // R11, D8
-                    }
+                if let (Some(resource), false) = (self.resource_id(name), do_not_update) {
+                    self.write_persistent(resource, PersistentState::Offline); // R11, D8
                 }
-                return;
+                return Ok(());
             }
             Ok(Verdict::Accept(resource)) => resource,
         };
-        let op = self.accept();
+        let group = self.group_of(resource);
+        let op = self.accept(group);
         if !do_not_update {
             self.write_persistent(resource, PersistentState::Offline); // R11: before the DLL
         }
-        let group = self.group_of(resource);
         if flags.contains(OfflineResourceFlags::FORCE_WITH_TERMINATION) {
             // R19/D6: Terminate instead of OfflineV2; Offline at once.
             self.terminate(resource);
-            self.complete(op, ErrorCode::ERROR_SUCCESS);
-            return;
+            return self.complete(group, op, ErrorCode::ERROR_SUCCESS);
         }
         let context = OfflineContext::UserOffline {
             ignore_resource_status: flags.contains(OfflineResourceFlags::IGNORE_RESOURCE_STATUS),
             do_not_update_persistent_state: do_not_update,
         };
-        let job = Job::new(
-            Some(op),
-            flags.contains(OfflineResourceFlags::IGNORE_RESOURCE_STATUS),
-            None,
-            Phase::UserOffline {
-                resource,
-                context,
-                result: None,
-            },
-        );
-        self.start_job(group, job);
+        self.start(group, Operation::user_offline(op, resource, context))
     }
 
     fn check_online(&self, name: &str) -> Result<Verdict<ResourceId>, ErrorCode> {
@@ -140,40 +142,36 @@ impl<D: ResourceDll> Cluster<D> {
     }
 
     /// `OnlineResourceEx` (D7, R11, R23).
-    pub(super) fn online_resource(&mut self, name: &str) {
+    pub(super) fn online_resource(&mut self, name: &str) -> Result<(), InvariantViolation> {
         let resource = match self.check_online(name) {
-            Err(code) => return self.returned(code, None),
+            Err(code) => {
+                self.returned(code, None);
+                return Ok(());
+            }
             Ok(Verdict::NothingToDo) => {
                 self.returned(ErrorCode::ERROR_SUCCESS, None);
                 if let Some(resource) = self.resource_id(name) {
                     self.write_persistent(resource, PersistentState::Online); // R11 (a), D8
                 }
-                return;
+                return Ok(());
             }
             Ok(Verdict::Accept(resource)) => resource,
         };
-        let op = self.accept();
+        let group = self.group_of(resource);
+        let op = self.accept(group);
         self.write_persistent(resource, PersistentState::Online); // R11: before the DLL
-        let job = Job::new(
-            Some(op),
-            false,
-            None,
-            Phase::UserOnline {
-                resource,
-                result: None,
-            },
-        );
-        self.start_job(self.group_of(resource), job);
+        self.start(group, Operation::user_online(op, resource))
     }
 
     /// R13 check 6 for a null `dest`: the first Up node after the owner in declaration order,
     /// wrapping around, never the owner.
     fn pick_destination(&self, owner: NodeId) -> Option<NodeId> {
         let count = self.nodes.len();
-        (1..count)
-            .map(|k| (owner.index() + k) % count)
-            .find(|&n| self.nodes[n] == NodeState::Up)
-            .map(|n| NodeId(super::small(n)))
+        let after = self.node_ids().skip(owner.index() + 1);
+        let before = self.node_ids().take(owner.index().min(count));
+        after
+            .chain(before)
+            .find(|n| self.nodes[n.index()] == NodeState::Up)
     }
 
     fn check_move(
@@ -217,60 +215,77 @@ impl<D: ResourceDll> Cluster<D> {
                 .ok_or(ErrorCode::ERROR_CLUSTER_NODE_DOWN)?,
         };
         // 7. a locked resource that is not Offline or Failed, without IGNORE.
-        #[cfg(feature = "seeded-bugs")]
-        if self.bug == crate::seeded::SeededBug::LockedWithoutIgnore {
-            return Ok(Verdict::Accept((group, dest)));
-        }
-        if !flags.contains(MoveGroupFlags::IGNORE_RESOURCE_STATUS) {
-            let locked = self.groups[group.index()].resources.iter().any(|r| {
-                let res = &self.resources[r.index()];
-                res.locked && !matches!(res.state, ResourceState::Offline | ResourceState::Failed)
-            });
-            if locked {
-                return Err(ErrorCode::ERROR_CLUSTER_RESOURCE_LOCKED_STATUS);
-            }
+        if !flags.contains(MoveGroupFlags::IGNORE_RESOURCE_STATUS) && self.locked_active(group) {
+            return Err(ErrorCode::ERROR_CLUSTER_RESOURCE_LOCKED_STATUS);
         }
         Ok(Verdict::Accept((group, dest)))
     }
 
+    /// R13 check 7 for a move: a locked resource of the group that is not Offline or Failed.
+    fn locked_active(&self, group: GroupId) -> bool {
+        #[cfg(feature = "seeded-bugs")]
+        if self.bug == crate::seeded::SeededBug::LockedWithoutIgnore {
+            return false;
+        }
+        self.groups[group.index()].resources.iter().any(|r| {
+            let res = &self.resources[r.index()];
+            res.locked && !matches!(res.state, ResourceState::Offline | ResourceState::Failed)
+        })
+    }
+
     /// `MoveGroupEx` (R13, R15–R17, D9–D14).
-    pub(super) fn move_group(&mut self, group: &str, dest: Option<&str>, flags: MoveGroupFlags) {
+    pub(super) fn move_group(
+        &mut self,
+        group: &str,
+        dest: Option<&str>,
+        flags: MoveGroupFlags,
+    ) -> Result<(), InvariantViolation> {
         let (group, dest) = match self.check_move(group, dest, flags) {
-            Err(code) => return self.returned(code, None),
-            Ok(Verdict::NothingToDo) => return self.returned(ErrorCode::ERROR_SUCCESS, None),
+            Err(code) => {
+                self.returned(code, None);
+                return Ok(());
+            }
+            Ok(Verdict::NothingToDo) => {
+                self.returned(ErrorCode::ERROR_SUCCESS, None);
+                return Ok(());
+            }
             Ok(Verdict::Accept(accepted)) => accepted,
         };
-        let op = self.accept();
+        let op = self.accept(group);
         let ends = MoveEnds {
             source: self.owner(group),
             dest,
             flags,
         };
-        let job = Job::new(
-            Some(op),
-            flags.contains(MoveGroupFlags::IGNORE_RESOURCE_STATUS),
-            Some(ends),
-            Phase::FirstLeg {
-                next: 0,
-                network: Network::Needed,
-            },
-        );
-        self.start_job(group, job);
+        self.start(group, Operation::move_group(op, ends))
     }
 
     /// `CancelGroupOperation` (R18).
-    pub(super) fn cancel_group_operation(&mut self, group: &str, reserved: u32) {
-        if reserved != 0 {
-            return self.returned(ErrorCode::ERROR_INVALID_PARAMETER, None);
-        }
-        let Some(group) = self.group_id(group) else {
-            return self.returned(ErrorCode::ERROR_GROUP_NOT_FOUND, None);
+    pub(super) fn cancel_group_operation(
+        &mut self,
+        group: &str,
+        reserved: u32,
+    ) -> Result<(), InvariantViolation> {
+        let verdict = if reserved != 0 {
+            Err(ErrorCode::ERROR_INVALID_PARAMETER)
+        } else {
+            match self.group_id(group) {
+                None => Err(ErrorCode::ERROR_GROUP_NOT_FOUND),
+                Some(group) if !self.queued(group) => Err(ErrorCode::ERROR_INVALID_STATE),
+                Some(group) => Ok(group),
+            }
         };
-        if !self.queued(group) {
-            return self.returned(ErrorCode::ERROR_INVALID_STATE, None);
+        match verdict {
+            Err(code) => {
+                self.returned(code, None);
+                Ok(())
+            }
+            Ok(group) => {
+                self.returned(ErrorCode::ERROR_SUCCESS, None);
+                self.operation_mut(group)?.cancel()?;
+                self.drive(group)
+            }
         }
-        self.returned(ErrorCode::ERROR_SUCCESS, None);
-        self.cancel_queued(group);
     }
 
     /// A raw `OfflineV2` on a node's export; the host is not told (SPEC §7, R20, I8).
@@ -284,10 +299,10 @@ impl<D: ResourceDll> Cluster<D> {
         }
         let value = match call.resid {
             RawResid::Value(value) => value,
-            RawResid::Of(resource) => self.resids[node.index()]
+            RawResid::Of(resource) => self
+                .resids
                 .get(resource.index())
-                .copied()
-                .flatten()
+                .and_then(|on| on[node.index()])
                 .map_or(NEVER_ISSUED_RESID, |r| r.0.get()),
         };
         let call = call.with_resid(value);

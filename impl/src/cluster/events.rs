@@ -1,25 +1,16 @@
-//! Environment events: time (R19, R16, D15), callbacks (R7), crashes and recovery (R20, D17),
-//! embedded failures (R21, D18), and the workload controls (D2).
+//! Environment events other than node crashes: time (R16, R19, D15), status callbacks (R7),
+//! embedded failures (R21, D18), and the workload controls told to the instances (D2).
 
-use super::state::{Adoption, CallEnd, CallKind, Job, Outstanding, Phase, RestartStep};
-use super::{Cluster, Input, STEP_BOUND};
+use super::invariants::InvariantViolation;
+use super::operation::Operation;
+use super::phase::{CallEnd, CallKind};
+use super::{Cluster, Input};
 use crate::resource_dll::{DllCallback, ResourceDll, WorkloadControl};
 use crate::types::{ErrorCode, GroupId, NodeId, NodeState, ResourceId, ResourceState};
 
-/// A group to recover after a crash (R20).
-#[derive(Debug, Clone, Copy)]
-struct Recovery {
-    group: GroupId,
-    /// The aborted operation's client IGNORE_RESOURCE_STATUS (I5).
-    ignore: bool,
-    /// An outstanding call on the (Up) owner, inherited from the aborted job (I6).
-    waiting: Option<Outstanding>,
-    /// How the recovery's pass treats the inherited call's end (I6).
-    adoption: Adoption,
-    /// Where to fail over if the owner is Down (R20: S for a move with RETURN_TO_SOURCE
-    /// whose destination died after ownership passed).
-    prefer: Option<NodeId>,
-}
+/// Upper bound on the callbacks one input can make the host process (TigerBeetle style: every
+/// loop is bounded; a DLL that floods the host breaks it).
+const CALLBACK_BOUND: usize = 1 << 16;
 
 /// A per-resource workload control told to every Up instance (D2).
 #[derive(Debug, Clone, Copy)]
@@ -50,44 +41,41 @@ impl Told {
 }
 
 impl<D: ResourceDll> Cluster<D> {
-    /// Applies an environment event (SPEC §7 events).
-    pub(super) fn handle_event(&mut self, input: Input) {
+    /// Applies an environment event (SPEC §7 events; a table: one line per event).
+    pub(super) fn handle_event(&mut self, input: Input) -> Result<(), InvariantViolation> {
         match input {
             Input::CompleteOffline(r) => self.tell_up_instances(r, Told::CompleteOffline),
             Input::FailOffline(r) => self.tell_up_instances(r, Told::FailOffline),
             Input::CompleteOnline(r) => self.tell_up_instances(r, Told::CompleteOnline),
             Input::FailOnline(r) => self.tell_up_instances(r, Told::FailOnline),
-            Input::Lock(r) => self.set_env_flag(r, true, true),
-            Input::Unlock(r) => self.set_env_flag(r, true, false),
-            Input::Busy(r) => self.set_env_flag(r, false, true),
-            Input::Unbusy(r) => self.set_env_flag(r, false, false),
+            Input::Lock(r) => self.set_env_flag(r, Told::Lock),
+            Input::Unlock(r) => self.set_env_flag(r, Told::Unlock),
+            Input::Busy(r) => self.set_env_flag(r, Told::Busy),
+            Input::Unbusy(r) => self.set_env_flag(r, Told::Unbusy),
             Input::NetDown { from, to } => self.set_link(from, to, false),
             Input::NetUp { from, to } => self.set_link(from, to, true),
-            Input::Tick { ms } => self.tick(ms),
-            Input::CrashNode(node) => self.crash(node),
-            Input::StartNode(node) => self.start(node),
+            Input::Tick { ms } => return self.tick(ms),
+            Input::CrashNode(node) => return self.crash(node),
+            Input::StartNode(node) => return self.start_node(node),
             Input::EmbeddedFailure(r) => self.embedded_failure(r),
-            Input::InjectPanic(r) => {
-                // D2: to the owner's instance only, ignored if the owner is Down.
-                if let Some(owner) = self.up_owner_of(r) {
-                    self.dlls[owner.index()].control(WorkloadControl::InjectPanic(
-                        &self.names.resource_names[r.index()],
-                    ));
-                    self.drain(owner);
-                }
-            }
+            Input::InjectPanic(r) => self.inject_panic(r),
             Input::OfflineResource { .. }
             | Input::OnlineResource { .. }
             | Input::MoveGroup { .. }
             | Input::CancelGroupOperation { .. }
-            | Input::RawOfflineV2 { .. } => debug_assert!(false, "a call, not an event"),
+            | Input::RawOfflineV2 { .. } => {
+                return Err(InvariantViolation::new(
+                    "D5",
+                    format!("a client call handled as an event: {input:?}"),
+                ))
+            }
         }
+        Ok(())
     }
 
-    fn up_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
-        (0..self.nodes.len())
-            .filter(|&n| self.nodes[n] == NodeState::Up)
-            .map(|n| NodeId(super::small(n)))
+    pub(super) fn up_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.node_ids()
+            .filter(|n| self.nodes[n.index()] == NodeState::Up)
     }
 
     fn up_owner_of(&self, resource: ResourceId) -> Option<NodeId> {
@@ -96,38 +84,41 @@ impl<D: ResourceDll> Cluster<D> {
         (self.nodes[owner.index()] == NodeState::Up).then_some(owner)
     }
 
+    /// D2: `inject_panic` goes to the owner's instance only, ignored if the owner is Down.
+    fn inject_panic(&mut self, resource: ResourceId) {
+        if let Some(owner) = self.up_owner_of(resource) {
+            let name = &self.tables.resource_names[resource.index()];
+            self.dlls[owner.index()].control(WorkloadControl::InjectPanic(name));
+            self.drain(owner);
+        }
+    }
+
     /// D2: `complete_*`/`fail_*` go to every Up instance; only one with such pending work acts.
     /// Callbacks are processed after every instance was told (`run_deferred`, I10).
     fn tell_up_instances(&mut self, resource: ResourceId, told: Told) {
         if resource.index() >= self.resources.len() {
             return;
         }
-        for n in 0..self.nodes.len() {
-            if self.nodes[n] == NodeState::Up {
-                self.dlls[n].control(told.control(&self.names.resource_names[resource.index()]));
-                self.drain(NodeId(super::small(n)));
+        for node in self.node_ids() {
+            if self.nodes[node.index()] == NodeState::Up {
+                let name = &self.tables.resource_names[resource.index()];
+                self.dlls[node.index()].control(told.control(name));
+                self.drain(node);
             }
         }
     }
 
     /// D2: lock/unlock/busy/unbusy go to every Up instance (they follow the resource, R9).
-    fn set_env_flag(&mut self, resource: ResourceId, lock: bool, on: bool) {
+    fn set_env_flag(&mut self, resource: ResourceId, told: Told) {
         let r = resource.index();
         if r >= self.resources.len() {
             return;
         }
-        if lock {
-            self.env.locked[r] = on;
-        } else {
-            self.env.busy[r] = on;
+        match told {
+            Told::Lock | Told::Unlock => self.env.locked[r] = matches!(told, Told::Lock),
+            _ => self.env.busy[r] = matches!(told, Told::Busy),
         }
-        let control = match (lock, on) {
-            (true, true) => Told::Lock,
-            (true, false) => Told::Unlock,
-            (false, true) => Told::Busy,
-            (false, false) => Told::Unbusy,
-        };
-        self.tell_up_instances(resource, control);
+        self.tell_up_instances(resource, told);
     }
 
     /// D2: net_down/net_up go to both ends (if Up).
@@ -143,7 +134,7 @@ impl<D: ResourceDll> Cluster<D> {
         }
         for (here, there) in [(a, b), (b, a)] {
             if self.nodes[here.index()] == NodeState::Up {
-                let name = self.config.nodes[there.index()];
+                let name = self.tables.config.nodes[there.index()];
                 let control = if up {
                     WorkloadControl::NetUp(name)
                 } else {
@@ -156,35 +147,33 @@ impl<D: ResourceDll> Cluster<D> {
 
     /// D15: advance `now`, then per group in declaration order: its R19 timeout, then its R16
     /// retry (I9).
-    fn tick(&mut self, ms: u64) {
+    fn tick(&mut self, ms: u64) -> Result<(), InvariantViolation> {
         self.now = self.now.saturating_add(ms);
-        for g in 0..self.groups.len() {
-            let group = GroupId(super::small(g));
-            self.timeout_if_due(group);
-            self.retry_if_due(group);
+        for group in self.group_ids() {
+            self.timeout_if_due(group)?;
+            self.retry_if_due(group)?;
         }
+        Ok(())
     }
 
     /// R19: an outstanding call pending for `pending_timeout` or more → Terminate (once: the
     /// call is no longer outstanding afterwards).
-    fn timeout_if_due(&mut self, group: GroupId) {
-        let Some(job) = self.groups[group.index()].job else {
-            return;
+    fn timeout_if_due(&mut self, group: GroupId) -> Result<(), InvariantViolation> {
+        let (now, timeout) = (self.now, self.tables.config.pending_timeout);
+        let Some(operation) = self.groups[group.index()].operation.as_mut() else {
+            return Ok(());
         };
-        let Some(w) = job.waiting else {
-            return;
+        let Some(w) = operation.timeout_due(now, timeout) else {
+            return Ok(());
         };
-        if self.now.saturating_sub(w.started) < self.config.pending_timeout {
-            return;
-        }
         // Seeded bug: `>` instead of `>=` (the timeout fires one tick late).
         #[cfg(feature = "seeded-bugs")]
         if self.bug == crate::seeded::SeededBug::TimeoutOffByOne
-            && self.now.saturating_sub(w.started) == self.config.pending_timeout
+            && now.saturating_sub(w.started) == timeout
         {
-            return;
+            return Ok(());
         }
-        self.clear_waiting(group);
+        operation.take_waiting();
         self.terminate(w.resource);
         let end = match w.kind {
             // R19: the offline goes on as if it had succeeded (ERROR_TIMEOUT only logged).
@@ -192,53 +181,68 @@ impl<D: ResourceDll> Cluster<D> {
             // R19: Failed with ERROR_TIMEOUT; the operation goes on as after a failed online.
             CallKind::Online => CallEnd::Failed(ErrorCode::ERROR_TIMEOUT),
         };
-        self.ended(group, w.resource, w.kind, end);
-        self.drive(group);
+        self.call_ended(group, w.resource, w.kind, end)?;
+        self.drive(group)
     }
 
-    fn clear_waiting(&mut self, group: GroupId) {
-        if let Some(job) = self.groups[group.index()].job.as_mut() {
-            job.waiting = None;
+    /// R16/D12: at a tick, re-call OfflineV2 of a queued move once its interval has passed.
+    fn retry_if_due(&mut self, group: GroupId) -> Result<(), InvariantViolation> {
+        let (now, interval) = (self.now, self.tables.config.retry_interval);
+        let due = self.groups[group.index()]
+            .operation
+            .as_mut()
+            .is_some_and(|op| op.retry_due(now, interval));
+        if due {
+            self.drive(group)?;
         }
+        Ok(())
     }
 
     /// Processes the callbacks deferred by `drain` (R7, R21), in arrival order.
-    pub(super) fn run_deferred(&mut self) {
-        for _ in 0..STEP_BOUND {
+    pub(super) fn run_deferred(&mut self) -> Result<(), InvariantViolation> {
+        for _ in 0..CALLBACK_BOUND {
             let Some((node, callback)) = self.deferred.pop_front() else {
-                return;
+                return Ok(());
             };
             match callback {
-                DllCallback::Status { resource, state } => self.status(node, resource, state),
+                DllCallback::Status { resource, state } => self.status(node, resource, state)?,
                 DllCallback::EmbeddedFailure { resource, .. } => {
-                    self.signal_failure(node, resource);
+                    self.signal_failure(node, resource)?;
                 }
                 DllCallback::LockedMode { .. } => {} // applied at once in `drain`
             }
         }
-        debug_assert!(false, "callback storm beyond the bound");
+        Err(InvariantViolation::new(
+            "R7",
+            format!("more than {CALLBACK_BOUND} callbacks to process in one input"),
+        ))
     }
 
     /// R7: a status callback ends the host's outstanding call on that resource, whichever
     /// call started the work; otherwise it is unsolicited and ignored.
-    fn status(&mut self, node: NodeId, resource: ResourceId, state: ResourceState) {
+    fn status(
+        &mut self,
+        node: NodeId,
+        resource: ResourceId,
+        state: ResourceState,
+    ) -> Result<(), InvariantViolation> {
         if self.nodes[node.index()] == NodeState::Down {
-            return; // R20
+            return Ok(()); // R20
         }
         let Some(w) = self.outstanding_on(resource, node) else {
-            return;
+            return Ok(());
         };
         let end = match (w.kind, state) {
-            (_, ResourceState::OnlinePending | ResourceState::OfflinePending) => return,
+            (_, ResourceState::OnlinePending | ResourceState::OfflinePending) => return Ok(()),
             (CallKind::Offline, ResourceState::Offline)
             | (CallKind::Online, ResourceState::Online) => CallEnd::Done,
             // I4: any other end of the work is a failure (ERROR_GEN_FAILURE, Failed).
             _ => CallEnd::Failed(ErrorCode::ERROR_GEN_FAILURE),
         };
         let group = self.resources[resource.index()].group;
-        self.clear_waiting(group);
-        self.ended(group, resource, w.kind, end);
-        self.drive(group);
+        self.operation_mut(group)?.take_waiting();
+        self.call_ended(group, resource, w.kind, end)?;
+        self.drive(group)
     }
 
     /// D18: the event acts only if the resource is Online, its owner Up, its group not held
@@ -250,9 +254,8 @@ impl<D: ResourceDll> Cluster<D> {
         let Some(owner) = self.up_owner_of(resource) else {
             return;
         };
-        self.dlls[owner.index()].control(WorkloadControl::EmbeddedFailure(
-            &self.names.resource_names[resource.index()],
-        ));
+        let name = &self.tables.resource_names[resource.index()];
+        self.dlls[owner.index()].control(WorkloadControl::EmbeddedFailure(name));
         self.drain(owner);
     }
 
@@ -267,184 +270,16 @@ impl<D: ResourceDll> Cluster<D> {
     }
 
     /// R21: SignalFailure from the owner: the resource is Failed; restart it once (I11).
-    fn signal_failure(&mut self, node: NodeId, resource: ResourceId) {
+    fn signal_failure(
+        &mut self,
+        node: NodeId,
+        resource: ResourceId,
+    ) -> Result<(), InvariantViolation> {
         if self.up_owner_of(resource) != Some(node) || !self.restart_allowed(resource) {
-            return;
+            return Ok(());
         }
         self.resources[resource.index()].state = ResourceState::Failed;
         let group = self.resources[resource.index()].group;
-        let job = Job::new(
-            None,
-            false,
-            None,
-            Phase::Restart {
-                resource,
-                step: RestartStep::Offline,
-            },
-        );
-        self.start_job(group, job);
-    }
-
-    /// R20/D17: a node goes Down.
-    fn crash(&mut self, node: NodeId) {
-        if self.nodes.get(node.index()) != Some(&NodeState::Up) {
-            return; // already Down (or undeclared): nothing to act on
-        }
-        self.nodes[node.index()] = NodeState::Down;
-        // The instance forgets every RESID and all pending work; its callbacks are dropped.
-        self.dlls[node.index()].control(WorkloadControl::Reset);
-        self.callbacks.clear();
-        self.dlls[node.index()].take_callbacks(&mut self.callbacks);
-        self.callbacks.clear();
-        self.resids[node.index()].iter_mut().for_each(|r| *r = None);
-        // Every resource it owned is Offline in the host view (R10).
-        for g in 0..self.groups.len() {
-            if self.groups[g].owner == node {
-                for i in 0..self.groups[g].resources.len() {
-                    let r = self.groups[g].resources[i];
-                    self.resources[r.index()].state = ResourceState::Offline;
-                }
-            }
-        }
-        // R20, D19: first every operation touching the node completes at once, in group
-        // declaration order; then each affected group is placed — it stays on its Up owner or
-        // fails over (Open on the new owner) —; then every placed group runs its recovery, all
-        // in declaration order.
-        let mut recoveries = Vec::new();
-        for g in 0..self.groups.len() {
-            let group = GroupId(super::small(g));
-            let owned = self.groups[g].owner == node;
-            let job = self.groups[g].job;
-            let touches = job.is_some_and(|j| {
-                owned || j.ends.is_some_and(|e| e.source == node || e.dest == node)
-            });
-            let recovery = match (touches, job) {
-                (true, Some(job)) => {
-                    self.groups[g].job = None;
-                    if let Some(op) = job.op {
-                        self.complete(op, ErrorCode::ERROR_CLUSTER_NODE_DOWN);
-                    }
-                    let prefer = job.ends.and_then(|e| {
-                        (owned && e.dest == node && e.return_to_source()).then_some(e.source)
-                    });
-                    let waiting = if owned { None } else { job.waiting };
-                    Recovery {
-                        group,
-                        ignore: job.ignore,
-                        waiting,
-                        adoption: match (waiting, job.phase) {
-                            (None, _) => Adoption::None,
-                            // A call of an interrupted D13 pass (not itself a foreign one).
-                            (
-                                Some(_),
-                                Phase::Settle {
-                                    adoption: Adoption::None | Adoption::Continued,
-                                    ..
-                                },
-                            ) => Adoption::Continued,
-                            (Some(_), _) => Adoption::Foreign,
-                        },
-                        prefer,
-                    }
-                }
-                _ if owned => Recovery {
-                    group,
-                    ignore: false,
-                    waiting: None,
-                    adoption: Adoption::None,
-                    prefer: None,
-                },
-                _ => continue,
-            };
-            recoveries.push(recovery);
-        }
-        let mut placed = Vec::new();
-        for recovery in recoveries {
-            let group = recovery.group;
-            if self.place(recovery) {
-                placed.push(group);
-            }
-        }
-        for group in placed {
-            self.drive(group);
-        }
-    }
-
-    /// R20/D17: keep the group on its Up owner or fail it over (Open on the new owner, no
-    /// Close on the dead node), and install its recovery job without running it. `false`:
-    /// no Up node, the group waits, owned by the Down node (R10).
-    fn place(&mut self, recovery: Recovery) -> bool {
-        let group = recovery.group;
-        let owner = self.groups[group.index()].owner;
-        let target = if self.nodes[owner.index()] == NodeState::Up {
-            owner
-        } else if let Some(s) = recovery
-            .prefer
-            .filter(|s| self.nodes[s.index()] == NodeState::Up)
-        {
-            s
-        } else if let Some(first) = self.up_nodes().next() {
-            first
-        } else {
-            return false;
-        };
-        // Seeded bug: the recovery runs, but ownership stays with the Down node.
-        #[cfg(feature = "seeded-bugs")]
-        if self.bug == crate::seeded::SeededBug::OwnerLostOnCrash {
-            self.install_recovery(group, recovery.ignore, recovery.waiting, recovery.adoption);
-            return true;
-        }
-        if target != owner {
-            self.transfer(group, None, target); // D17
-        }
-        self.install_recovery(group, recovery.ignore, recovery.waiting, recovery.adoption);
-        true
-    }
-
-    /// Installs (without running) a recovery job: a D13 pass with no operation (R20).
-    fn install_recovery(
-        &mut self,
-        group: GroupId,
-        ignore: bool,
-        waiting: Option<Outstanding>,
-        adoption: Adoption,
-    ) {
-        let mut job = Job::new(
-            None,
-            ignore,
-            None,
-            Phase::Settle {
-                next: 0,
-                result: None,
-                adoption,
-            },
-        );
-        job.waiting = waiting;
-        debug_assert!(self.groups[group.index()].job.is_none());
-        self.groups[group.index()].job = Some(job);
-    }
-
-    /// R20/D17: a node starts again, empty; waiting groups recover on it.
-    fn start(&mut self, node: NodeId) {
-        if self.nodes.get(node.index()) != Some(&NodeState::Down) {
-            return;
-        }
-        // The groups waiting for a node (R10): owned by a Down node — possibly this one, whose
-        // instance was reset, so their resources are open nowhere.
-        let waiting: Vec<GroupId> = (0..self.groups.len())
-            .filter(|&g| self.nodes[self.groups[g].owner.index()] == NodeState::Down)
-            .map(|g| GroupId(super::small(g)))
-            .collect();
-        self.nodes[node.index()] = NodeState::Up;
-        self.dlls[node.index()].control(WorkloadControl::Reset);
-        self.drain(node);
-        self.configure_instance(node, false);
-        // One group at a time, in declaration order: Open on this node, then recovery (I2).
-        for group in waiting {
-            debug_assert!(self.groups[group.index()].job.is_none());
-            self.transfer(group, None, node); // D17: Open, even if it was the owner
-            self.install_recovery(group, false, None, Adoption::None);
-            self.drive(group);
-        }
+        self.start(group, Operation::restart(resource))
     }
 }

@@ -106,16 +106,25 @@ pub fn offline_flags(context: OfflineContext) -> OfflineFlags {
             set(OfflineFlags::DO_NOT_UPDATE_PERSISTENT_STATE, true);
         }
     }
-    // R12/R1: never 0x02 with 0x08, never 0x04 on a return leg, nothing outside 0x7F.
-    debug_assert!(!flags.contains(
-        OfflineFlags::RETURN_TO_SOURCE_NODE_ON_ERROR
-            | OfflineFlags::RETURNING_TO_SOURCE_NODE_BECAUSE_OF_ERROR
-    ));
-    debug_assert!(!flags.contains(
-        OfflineFlags::QUEUE_ENABLED | OfflineFlags::RETURNING_TO_SOURCE_NODE_BECAUSE_OF_ERROR
-    ));
-    debug_assert_eq!(flags.unknown_bits(), 0);
     flags
+}
+
+/// What R12 (with R1) forbids in any OfflineV2 call the host makes, if `flags` does it: 0x02
+/// with 0x08, 0x04 on a return leg (0x08), bits outside 0x7F. The host checks every call's
+/// flags with it, in release builds too (I17).
+#[must_use]
+pub fn r12_exclusion(flags: OfflineFlags) -> Option<&'static str> {
+    let return_leg = OfflineFlags::RETURNING_TO_SOURCE_NODE_BECAUSE_OF_ERROR;
+    if flags.contains(OfflineFlags::RETURN_TO_SOURCE_NODE_ON_ERROR | return_leg) {
+        return Some("RETURN_TO_SOURCE_NODE_ON_ERROR together with RETURNING_TO_SOURCE");
+    }
+    if flags.contains(OfflineFlags::QUEUE_ENABLED | return_leg) {
+        return Some("QUEUE_ENABLED on a return leg");
+    }
+    if flags.unknown_bits() != 0 {
+        return Some("bits outside 0x7F");
+    }
+    None
 }
 
 /// The DestinationNodeName for a context: set only on move legs (R12).
@@ -222,5 +231,40 @@ mod tests {
         let ctx = OfflineContext::EmbeddedFailureRestart;
         assert_eq!(offline_flags(ctx), EMB | DNU);
         assert_eq!(offline_destination(ctx), None);
+    }
+
+    #[test]
+    fn r12_exclusion_holds_for_every_context_and_fires_on_each_forbidden_mix() {
+        let bools = [false, true];
+        let mut contexts = vec![OfflineContext::EmbeddedFailureRestart];
+        for (a, b, c, d) in bools
+            .iter()
+            .flat_map(|&a| bools.iter().map(move |&b| (a, b)))
+            .flat_map(|(a, b)| bools.iter().map(move |&c| (a, b, c)))
+            .flat_map(|(a, b, c)| bools.iter().map(move |&d| (a, b, c, d)))
+        {
+            contexts.push(leg(a, b, c, d));
+            contexts.push(OfflineContext::UserOffline {
+                ignore_resource_status: a,
+                do_not_update_persistent_state: b,
+            });
+            contexts.push(OfflineContext::ReturnLeg {
+                source: NodeId(0),
+                ignore_resource_status: a,
+            });
+            contexts.push(OfflineContext::ToPersistentOffline {
+                ignore_resource_status: a,
+            });
+        }
+        for ctx in contexts {
+            assert_eq!(r12_exclusion(offline_flags(ctx)), None, "{ctx:?}");
+        }
+        for bad in [
+            RTS | RET | DNU,
+            QUE | RET,
+            OfflineFlags::from_bits_retain(0x80),
+        ] {
+            assert!(r12_exclusion(bad).is_some(), "{bad:?}");
+        }
     }
 }

@@ -1,7 +1,9 @@
-//! The resource host: DLL calls, callbacks, ownership transfer (R2, R7, R20, D10, D16).
+//! The resource host: DLL calls and their outputs, callbacks, ownership transfer (R2, R7,
+//! R12, R20, D10, D16).
 
-use super::flags::{offline_destination, offline_flags, OfflineContext};
-use super::state::{CallEnd, CallKind, Outstanding};
+use super::flags::{self, offline_destination, offline_flags, OfflineContext};
+use super::invariants::{ensure, InvariantViolation};
+use super::phase::{CallEnd, CallKind, Outstanding};
 use super::{Cluster, DllCall, Entry, Output};
 use crate::resource_dll::{DllCallback, Resid, ResourceDll, WorkloadControl};
 use crate::types::{
@@ -56,46 +58,48 @@ impl<D: ResourceDll> Cluster<D> {
     /// The host's outstanding call on `resource` at `node`, if any.
     pub(super) fn outstanding_on(&self, resource: ResourceId, node: NodeId) -> Option<Outstanding> {
         let res = self.resources.get(resource.index())?;
-        let job = self.groups[res.group.index()].job?;
-        job.waiting
-            .filter(|w| w.resource == resource && w.node == node)
+        let operation = self.groups[res.group.index()].operation.as_ref()?;
+        operation.outstanding_on(resource, node)
     }
 
     /// `OpenV2` of `resource` on `node` (R2). A refused open leaves the resource Failed in
     /// the host view (I7).
-    pub(super) fn open(&mut self, node: NodeId, resource: ResourceId) -> Option<Resid> {
+    pub(super) fn open(
+        &mut self,
+        node: NodeId,
+        resource: ResourceId,
+    ) -> Result<Option<Resid>, InvariantViolation> {
         let n = node.index();
+        // R2/R10: a resource is open on one node at most (Close, or a crash, came first).
+        ensure!(
+            self.resids[resource.index()].iter().all(Option::is_none),
+            "R10",
+            "{resource:?} is opened on {node:?} while still open on another node"
+        );
         // D3: the DLL reports a lock at Open; no report means unlocked (I15).
         self.resources[resource.index()].locked = false;
-        let resid = self.dlls[n].open(resource, &self.names.resource_names[resource.index()]);
-        self.resids[n][resource.index()] = resid;
-        self.out.push(Output::DllCall(DllCall {
-            node,
-            entry: Entry::Open,
-            resource,
-            dest: None,
-            flags: OfflineFlags::empty(),
-            result: if resid.is_some() {
-                ErrorCode::ERROR_SUCCESS
-            } else {
-                ErrorCode::ERROR_GEN_FAILURE
-            },
-        }));
-        if resid.is_none() {
+        let name = &self.tables.resource_names[resource.index()];
+        let resid = self.dlls[n].open(resource, name);
+        self.resids[resource.index()][n] = resid;
+        let result = if resid.is_some() {
+            ErrorCode::ERROR_SUCCESS
+        } else {
             self.resources[resource.index()].state = ResourceState::Failed;
-        }
+            ErrorCode::ERROR_GEN_FAILURE
+        };
+        self.push_void_call(node, Entry::Open, resource, result);
         self.drain(node);
-        resid
+        Ok(resid)
     }
 
     /// `Close` of `resource` on `node`, if open there.
-    pub(super) fn close(&mut self, node: NodeId, resource: ResourceId) {
+    fn close(&mut self, node: NodeId, resource: ResourceId) {
         let n = node.index();
-        let Some(resid) = self.resids[n][resource.index()].take() else {
+        let Some(resid) = self.resids[resource.index()][n].take() else {
             return;
         };
         self.dlls[n].close(resid);
-        self.push_void_call(node, Entry::Close, resource);
+        self.push_void_call(node, Entry::Close, resource, ErrorCode::ERROR_SUCCESS);
         self.drain(node);
     }
 
@@ -103,28 +107,39 @@ impl<D: ResourceDll> Cluster<D> {
     pub(super) fn terminate(&mut self, resource: ResourceId) {
         let node = self.groups[self.resources[resource.index()].group.index()].owner;
         let n = node.index();
-        if let Some(resid) = self.resids[n][resource.index()] {
+        if let Some(resid) = self.resids[resource.index()][n] {
             self.dlls[n].terminate(resid);
-            self.push_void_call(node, Entry::Terminate, resource);
+            self.push_void_call(node, Entry::Terminate, resource, ErrorCode::ERROR_SUCCESS);
             self.drain(node);
         }
         self.resources[resource.index()].state = ResourceState::Offline;
     }
 
-    fn push_void_call(&mut self, node: NodeId, entry: Entry, resource: ResourceId) {
-        self.out.push(Output::DllCall(DllCall {
+    fn push_void_call(
+        &mut self,
+        node: NodeId,
+        entry: Entry,
+        resource: ResourceId,
+        result: ErrorCode,
+    ) {
+        self.emit(Output::DllCall(DllCall {
             node,
             entry,
             resource,
             dest: None,
             flags: OfflineFlags::empty(),
-            result: ErrorCode::ERROR_SUCCESS,
+            result,
         }));
     }
 
     /// Ownership passes (D10): Close on `from` for each resource in declaration order (none
     /// when `from` is Down, D17), then Open on `to` for each.
-    pub(super) fn transfer(&mut self, group: GroupId, from: Option<NodeId>, to: NodeId) {
+    pub(super) fn transfer(
+        &mut self,
+        group: GroupId,
+        from: Option<NodeId>,
+        to: NodeId,
+    ) -> Result<(), InvariantViolation> {
         let count = self.groups[group.index()].resources.len();
         if let Some(from) = from {
             for i in 0..count {
@@ -135,33 +150,43 @@ impl<D: ResourceDll> Cluster<D> {
         self.groups[group.index()].owner = to;
         for i in 0..count {
             let r = self.groups[group.index()].resources[i];
-            // R17: a return leg whose pending work failed carries a Failed resource.
-            debug_assert!(matches!(
-                self.resources[r.index()].state,
-                ResourceState::Offline | ResourceState::Failed
-            ));
-            let _ = self.open(to, r);
+            // R10, R17: nothing active moves (a return leg whose pending work failed carries a
+            // Failed resource).
+            let state = self.resources[r.index()].state;
+            ensure!(
+                matches!(state, ResourceState::Offline | ResourceState::Failed),
+                "R10",
+                "{r:?} of {group:?} is {state:?} when ownership passes to {to:?}"
+            );
+            self.open(to, r)?;
         }
+        Ok(())
     }
 
-    /// `OfflineV2` on the group's owner with R12's flags for `context`. `None`: the call is
-    /// outstanding (ERROR_IO_PENDING); `Some`: it ended now.
+    /// `OfflineV2` on the group's owner with R12's flags for `context`; the answer goes to
+    /// the group's operation.
     pub(super) fn call_offline(
         &mut self,
         group: GroupId,
         resource: ResourceId,
         context: OfflineContext,
-    ) -> Option<CallEnd> {
+    ) -> Result<(), InvariantViolation> {
         let node = self.groups[group.index()].owner;
         let flags = offline_flags(context); // R12
+        if let Some(broken) = flags::r12_exclusion(flags) {
+            return Err(InvariantViolation::new(
+                "R12",
+                format!("{flags:?} for {context:?}: {broken}"),
+            ));
+        }
         #[cfg(feature = "seeded-bugs")]
-        let flags = self.seeded_flags(context, flags);
+        let flags = self.seeded_flags(context, resource, flags);
         let dest = offline_destination(context);
-        let code = match self.resids[node.index()][resource.index()] {
+        let code = match self.resids[resource.index()][node.index()] {
             Some(resid) => {
-                let dest_name = dest.map(|d| self.config.nodes[d.index()]);
+                let dest_name = dest.map(|d| self.tables.config.nodes[d.index()]);
                 let code = self.dlls[node.index()].offline_v2(resid, dest_name, flags);
-                self.out.push(Output::DllCall(DllCall {
+                self.emit(Output::DllCall(DllCall {
                     node,
                     entry: Entry::OfflineV2,
                     resource,
@@ -178,35 +203,41 @@ impl<D: ResourceDll> Cluster<D> {
         self.answered(group, node, resource, CallKind::Offline, code)
     }
 
-    /// The return-leg flag bugs (tests only, [`crate::seeded`]).
+    /// The seeded host bugs of an OfflineV2 call (tests only, [`crate::seeded`]).
     #[cfg(feature = "seeded-bugs")]
-    fn seeded_flags(&self, context: OfflineContext, mut flags: OfflineFlags) -> OfflineFlags {
+    fn seeded_flags(
+        &mut self,
+        context: OfflineContext,
+        resource: ResourceId,
+        mut flags: OfflineFlags,
+    ) -> OfflineFlags {
         use crate::seeded::SeededBug;
-        if let OfflineContext::ReturnLeg { .. } = context {
-            if self.bug == SeededBug::NoDoNotUpdateOnReturnLeg {
+        match (context, self.bug) {
+            (OfflineContext::ReturnLeg { .. }, SeededBug::NoDoNotUpdateOnReturnLeg) => {
                 flags.remove(OfflineFlags::DO_NOT_UPDATE_PERSISTENT_STATE);
             }
-            if self.bug == SeededBug::ReturningWithReturnToSource {
+            (OfflineContext::ReturnLeg { .. }, SeededBug::ReturningWithReturnToSource) => {
                 flags.insert(OfflineFlags::RETURN_TO_SOURCE_NODE_ON_ERROR);
             }
+            (OfflineContext::MoveFirstLeg { .. }, SeededBug::PersistentWriteOnMove) => {
+                self.write_persistent(resource, crate::types::PersistentState::Offline);
+            }
+            _ => {}
         }
         flags
     }
 
-    /// `OnlineV2` on the group's owner. Same contract as [`Cluster::call_offline`].
-    pub(super) fn call_online(&mut self, group: GroupId, resource: ResourceId) -> Option<CallEnd> {
+    /// `OnlineV2` on the group's owner; the answer goes to the group's operation.
+    pub(super) fn call_online(
+        &mut self,
+        group: GroupId,
+        resource: ResourceId,
+    ) -> Result<(), InvariantViolation> {
         let node = self.groups[group.index()].owner;
-        let code = match self.resids[node.index()][resource.index()] {
+        let code = match self.resids[resource.index()][node.index()] {
             Some(resid) => {
                 let code = self.dlls[node.index()].online_v2(resid);
-                self.out.push(Output::DllCall(DllCall {
-                    node,
-                    entry: Entry::OnlineV2,
-                    resource,
-                    dest: None,
-                    flags: OfflineFlags::empty(),
-                    result: code,
-                }));
+                self.push_void_call(node, Entry::OnlineV2, resource, code);
                 self.drain(node);
                 code
             }
@@ -215,6 +246,9 @@ impl<D: ResourceDll> Cluster<D> {
         self.answered(group, node, resource, CallKind::Online, code)
     }
 
+    /// The DLL answered a host call: pending (R7: the call is outstanding until a callback or
+    /// R19), or ended now.
+    #[inline]
     fn answered(
         &mut self,
         group: GroupId,
@@ -222,30 +256,17 @@ impl<D: ResourceDll> Cluster<D> {
         resource: ResourceId,
         kind: CallKind,
         code: ErrorCode,
-    ) -> Option<CallEnd> {
-        if code == ErrorCode::ERROR_IO_PENDING {
-            let pending = match kind {
-                CallKind::Offline => ResourceState::OfflinePending,
-                CallKind::Online => ResourceState::OnlinePending,
-            };
-            self.resources[resource.index()].state = pending;
-            let job = self.groups[group.index()].job.as_mut();
-            debug_assert!(job.is_some(), "a pending call belongs to a job");
-            if let Some(job) = job {
-                debug_assert!(job.waiting.is_none(), "one outstanding call per group");
-                job.waiting = Some(Outstanding {
-                    resource,
-                    node,
-                    kind,
-                    started: self.now,
-                });
-            }
-            return None;
+    ) -> Result<(), InvariantViolation> {
+        if code != ErrorCode::ERROR_IO_PENDING {
+            return self.call_ended(group, resource, kind, CallEnd::of_answer(kind, code));
         }
-        Some(match (kind, code) {
-            (_, ErrorCode::ERROR_SUCCESS) => CallEnd::Done,
-            (CallKind::Offline, code) => CallEnd::Refused(code),
-            (CallKind::Online, code) => CallEnd::Failed(code), // I4
+        self.resources[resource.index()].state = kind.pending_state();
+        let started = self.now;
+        self.operation_mut(group)?.pending(Outstanding {
+            resource,
+            node,
+            kind,
+            started,
         })
     }
 }

@@ -219,3 +219,48 @@ pub fn status(state: ResourceState) -> DllCallback {
         state,
     }
 }
+
+/// Runs `f` on its own thread and waits at most `limit` for it (a watchdog, not a speed
+/// check: the bound is far above any normal run, valgrind included). Panics with "deadlock"
+/// if `f` has not returned by then (the stuck thread is left behind; the test binary exits
+/// at the end anyway), and re-raises a panic of `f`.
+pub fn within_watchdog<T: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let out = f();
+        let _ = tx.send(());
+        out
+    });
+    match rx.recv_timeout(limit) {
+        Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Ok(out) => out,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("deadlock: {what} did not return within {limit:?}")
+        }
+    }
+}
+
+/// The project's convention for a test that cannot do its work here (README "Tests that
+/// skip"): prints `SKIPPED: <reason>` and, when `OFFLINE_V2_SKIP_LOG` names a file, appends
+/// `<crate>::<test>: <reason>` to it, so that `scripts/test.sh` counts it as skipped.
+pub fn skipped(test: &str, reason: &str) {
+    eprintln!("SKIPPED: {reason}");
+    if let Some(path) = std::env::var_os("OFFLINE_V2_SKIP_LOG") {
+        use std::io::Write;
+        let line = format!("{}::{test}: {reason}\n", env!("CARGO_PKG_NAME"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path);
+        match file.and_then(|mut f| f.write_all(line.as_bytes())) {
+            Ok(()) => {}
+            Err(e) => panic!("cannot append to OFFLINE_V2_SKIP_LOG {path:?}: {e}"),
+        }
+    }
+}

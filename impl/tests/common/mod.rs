@@ -2,6 +2,8 @@
 //! in-process reference DLL.
 #![allow(dead_code, unused_imports, missing_docs, clippy::unwrap_used)]
 
+pub mod mini_dll;
+
 use offline_v2::cluster::{
     Cluster, ClusterConfig, ClusterView, DllCall, Entry, GroupConfig, Input, Output,
     ResourceConfig, DEFAULT_PENDING_TIMEOUT, DEFAULT_RETRY_INTERVAL,

@@ -13,25 +13,28 @@ use offline_v2_model::bugs::Bug;
 use offline_v2_model::config::ModelConfig;
 
 use super::{bad_input, finish, resolve_budget, ConfigArgs, ProfileArg};
-use crate::conformance::{regression, scenario_of_setup, step_of_action};
+use crate::conformance::{regression, scenario_of_setup, steps_of_path};
 use crate::describe;
-use crate::model_check::{self, CheckOptions, CheckResult, Strategy, Verdict};
+use crate::model_check::{self, CheckOptions, CheckResult, Engine, Strategy, Verdict};
 use crate::outcome::{Phase, PropertyOutcome, Report, Status};
 use crate::scenario::Scenario;
-use crate::scenario_json;
 
 /// Options of `check`.
 #[derive(Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     config: ConfigArgs,
-    /// Checker threads (BFS counterexamples are shortest only with 1).
+    /// Checker threads.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     threads: u16,
-    /// Search order.
-    #[arg(long, value_enum, default_value_t = Strategy::Bfs)]
+    /// Which checker: the model's native parallel checker, or stateright's.
+    #[arg(long, value_enum, default_value_t = Engine::Native)]
+    engine: Engine,
+    /// Search order (bfs: stateright only; counterexamples are always the shortest, found by a
+    /// BFS once a property fails).
+    #[arg(long, value_enum, default_value_t = Strategy::Dfs)]
     strategy: Strategy,
-    /// Symmetry reduction over interchangeable nodes and groups (needs --strategy dfs).
+    /// Symmetry reduction over interchangeable nodes and groups (DFS only).
     #[arg(long)]
     symmetry: bool,
     /// Stop after this many seconds (default: the profile's `seconds`); the result is then
@@ -65,16 +68,25 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             "--symmetry needs --strategy dfs (stateright applies symmetry reduction only to DFS)",
         );
     }
+    if args.strategy == Strategy::Bfs && args.engine == Engine::Native {
+        return bad_input(
+            "--strategy bfs needs --engine stateright (the native checker is depth-first)",
+        );
+    }
     let budget = match resolve_budget(&args.profile) {
         Ok(b) => b,
         Err(code) => return code,
     };
     let started = Instant::now();
-    let cfg = args.config.config();
+    let cfg = match args.config.config() {
+        Ok(cfg) => cfg,
+        Err(e) => return bad_input(e),
+    };
     let setup = scenario_of_setup(&cfg.setup, "counterexample");
     let result = model_check::run(&CheckOptions {
         config: cfg.clone(),
         threads: usize::from(args.threads),
+        engine: args.engine,
         strategy: args.strategy,
         symmetry: args.symmetry,
         timeout: Some(Duration::from_secs(args.timeout.unwrap_or(budget.seconds))),
@@ -85,7 +97,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let description = model_check::describe(&cfg);
     let phase = phase_of(&result, &description, Some((&setup, &cfg)));
     if !args.json {
-        print_result(&description, &result, &phase);
+        println!("configuration: {description}");
+        println!(
+            "checker: {:?} {:?}, {} thread(s), symmetry {}",
+            args.engine,
+            args.strategy,
+            result.threads,
+            if args.symmetry { "on" } else { "off" }
+        );
+        print_result(&result, &phase);
     }
     if let Some(file) = &args.emit_scenario {
         if let Err(code) = emit_scenario(file, &result, &setup, &cfg, args.config.bug()) {
@@ -119,7 +139,7 @@ pub fn phase_of(
     for p in &result.properties {
         let trace = match (names, &p.path, p.verdict) {
             (Some((setup, cfg)), Some(path), Verdict::Fails) => {
-                Some(describe::trace(setup, cfg, path, is_liveness(p)))
+                describe::trace(setup, cfg, path, is_liveness(p)).ok()
             }
             _ => None,
         };
@@ -157,14 +177,18 @@ pub fn phase_of(
 }
 
 /// The verdicts as text, with each counterexample as a trace of states.
-fn print_result(description: &str, result: &CheckResult, phase: &Phase) {
-    println!("configuration: {description}");
+fn print_result(result: &CheckResult, phase: &Phase) {
+    let peak = result.peak_rss_kib.map_or_else(
+        || "?".to_owned(),
+        |k| format!("{:.1} MB", k as f64 / 1024.0),
+    );
     println!(
-        "states={}, unique={}, depth={}, sec={:.2}{}",
+        "states={}, unique={}, depth={}, sec={:.2}, peak RSS={peak}, unique/s={:.0}{}",
         result.states,
         result.unique,
         result.depth,
         result.seconds,
+        result.rate(),
         result
             .stopped
             .map_or_else(String::new, |s| format!(" (INCOMPLETE: {s})"))
@@ -214,12 +238,7 @@ fn emit_scenario(
         eprintln!("no counterexample: nothing written to {}", file.display());
         return Ok(());
     };
-    let steps: Vec<_> = p
-        .path
-        .iter()
-        .flatten()
-        .map(|a| step_of_action(setup, a))
-        .collect();
+    let steps = steps_of_path(setup, p.path.as_deref().unwrap_or_default());
     let origin = match bug {
         Some(bug) => format!(
             "counterexample of {:?} found by offline-v2 check --bug {bug:?} on {}; replay it on the broken model with: offline-v2 replay --bug {bug:?} FILE",
@@ -233,7 +252,7 @@ fn emit_scenario(
         ),
     };
     let scenario = regression(setup, &origin, &steps);
-    std::fs::write(file, scenario_json::to_text(&scenario))
+    std::fs::write(file, scenario.to_text())
         .map_err(|e| bad_input(format!("cannot write {}: {e}", file.display())))?;
     eprintln!(
         "counterexample of {:?} written to {}",

@@ -21,7 +21,10 @@ pub struct ExploreArgs {
 /// Serves the Explorer until interrupted; a port that cannot be bound is bad input (exit 2).
 #[must_use]
 pub fn run(args: &ExploreArgs) -> ExitCode {
-    let cfg = args.config.config();
+    let cfg = match args.config.config() {
+        Ok(cfg) => cfg,
+        Err(e) => return bad_input(e),
+    };
     let address = ("127.0.0.1", args.port);
     // stateright's `serve` panics when it cannot bind: try the port first for a clear error.
     if let Err(e) = std::net::TcpListener::bind(address) {

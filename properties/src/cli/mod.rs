@@ -1,5 +1,6 @@
 //! The `offline-v2` command line: one module per subcommand (`verify`, `check`, `replay`,
-//! `explore`); `src/main.rs` only calls [`main`]. `--help` on every subcommand explains it.
+//! `explore`; `schema` prints [`crate::scenario::json_schema`]); `src/main.rs` only calls
+//! [`main`]. `--help` on every subcommand explains it.
 //!
 //! Exit codes (docs/exit-codes.md, [`crate::outcome`]): 0 everything held, 1 a check failed,
 //! 2 bad input (command line, profile, budget variables, scenario files, an unloadable DLL, a
@@ -7,6 +8,7 @@
 //! ran (no scenario in the folders given).
 
 pub mod check;
+pub mod conform;
 pub mod explore;
 pub mod profile;
 pub mod replay;
@@ -18,7 +20,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use offline_v2::loader::{find_cdylib, LoadedDll};
 use offline_v2_model::bugs::Bug;
-use offline_v2_model::config::{ModelConfig, Setup};
+use offline_v2_model::config::{Faults, ModelConfig};
 
 use crate::budget::Budget;
 use crate::outcome::Report;
@@ -61,7 +63,7 @@ enum Command {
     /// The run obeys the profile's time, state and memory limits (or --timeout, --max-states,
     /// --max-memory); a run they stop is INCOMPLETE (exit 3).
     ///
-    /// Example: offline-v2 check --nodes 3 --groups 2 --strategy dfs --symmetry --threads 2
+    /// Example: offline-v2 check --nodes 4 --groups 2 --resources 1 --calls 3 --faults 2 --symmetry --threads 2
     #[command(verbatim_doc_comment)]
     Check(check::CheckArgs),
     /// Replay SPEC §7 scenario files on the implementation and the model, step by step.
@@ -91,6 +93,30 @@ enum Command {
     /// Example: offline-v2 promote target/regressions/conformance-two-nodes-5-steps.json
     #[command(verbatim_doc_comment)]
     Promote(profile::PromoteArgs),
+    /// Print the JSON Schema of SPEC §7 scenario files (docs/scenario.schema.json), for
+    /// editors that validate and complete scenario files.
+    ///
+    /// Example: offline-v2 schema > docs/scenario.schema.json
+    #[command(verbatim_doc_comment)]
+    Schema,
+    /// Check any resource DLL against the DLL rules R1-R9, black-box (docs/conform.md).
+    ///
+    /// Loads the shared library (StartupEx, else the classic Startup), acts as its host with a
+    /// real callback table and sends every invalid-input class of R1, RESIDs that are 0, forged
+    /// or closed, all 128 OfflineV2 flag combinations on every resource, calls on pending work
+    /// and seeded random calls. Each answer and callback is judged against what R1–R9 allow
+    /// given what the DLL reported so far; its lock, busy state, reachability and timing are its
+    /// own. The DLL runs in a child process: a crash or a call that never returns is a
+    /// violation, not the end of the checker. On a violation the run is shrunk to a minimal
+    /// reproducer (replayed on fresh loads) and the command exits 1; bad input (no such file, not
+    /// a DLL, no StartupEx/Startup, the type refused, a resource it cannot open) exits 2.
+    ///
+    /// Writes DIR/trace.jsonl (every call, answer and callback) and, on a violation,
+    /// DIR/repro.json (replay it with --replay). docs/conform.md explains the output.
+    ///
+    /// Example: offline-v2 conform --dll build/libc_resource.so --resource-type "OfflineV2 C Example"
+    #[command(verbatim_doc_comment)]
+    Conform(conform::ConformArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -109,6 +135,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Explore(args) => explore::run(&args),
         Command::Profile(args) => profile::run(&args),
         Command::Promote(args) => profile::promote(&args),
+        Command::Schema => {
+            println!("{}", crate::scenario::json_schema_text());
+            ExitCode::SUCCESS
+        }
+        Command::Conform(args) => conform::run(&args),
     }
 }
 
@@ -143,27 +174,50 @@ pub fn finish(report: &Report, json: bool, junit: Option<&std::path::Path>) -> E
     ExitCode::from(report.exit_code)
 }
 
-/// The model configuration options shared by `check` and `explore`.
+/// The model configuration options shared by `check` and `explore`: issue 11's budgets.
 #[derive(Args, Clone)]
 pub struct ConfigArgs {
-    /// Nodes (2–4).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=4))]
+    /// Nodes (2–8).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=8))]
     nodes: u8,
-    /// Groups (1–3).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=3))]
+    /// Groups (1–8).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
     groups: u8,
-    /// Resources per group (1–3).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=3))]
+    /// Resources per group (1–7; at most 16 in all).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=7))]
     resources: u8,
-    /// Budget of client calls.
-    #[arg(long)]
-    calls: Option<u8>,
-    /// Budget of faults.
-    #[arg(long)]
-    faults: Option<u8>,
+    /// Budget of client calls: every call costs one, rejected ones too (OfflineResourceEx
+    /// with each of the 8 sets of {IGNORE, FORCE_WITH_TERMINATION, DO_NOT_UPDATE},
+    /// OnlineResourceEx, MoveGroupEx with each of the 8 sets of {IGNORE, RETURN_TO_SOURCE,
+    /// QUEUE_ENABLED} to every node and to null, CancelGroupOperation).
+    #[arg(long, default_value_t = 2)]
+    calls: u8,
+    /// Budget of faults: every fault and every heal costs one (lock/unlock, busy/unbusy,
+    /// crash/start, net_down/net_up, embedded_failure, inject_panic), each offered only when
+    /// it changes something. Outcomes of pending calls (complete, fail, time out) and retries
+    /// of queued moves are free.
+    #[arg(long, default_value_t = 1)]
+    faults: u8,
+    /// Which faults, comma-separated: lock, busy, crash, net, embedded, fail (failing pending
+    /// work, free), panic — or all, none.
+    #[arg(long, default_value = "lock,busy,crash,net,embedded,fail", value_parser = Faults::parse)]
+    fault_kinds: Faults,
+    /// Initial owners: spread (group k on node k, round-robin) or first (every group on the
+    /// first node, which makes interchangeable groups symmetric from the start).
+    #[arg(long, value_enum, default_value_t = Owners::Spread)]
+    owners: Owners,
     /// Check a deliberately broken variant of the model (non-vacuity), e.g. ReturnLegWithoutDnu.
     #[arg(long, value_parser = parse_bug)]
     bug: Option<Bug>,
+}
+
+/// Where the groups start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Owners {
+    /// Round-robin over the nodes.
+    Spread,
+    /// All on the first node.
+    First,
 }
 
 fn parse_bug(text: &str) -> Result<Bug, String> {
@@ -184,48 +238,85 @@ impl ConfigArgs {
         self.bug
     }
 
-    /// The model configuration these options describe.
-    #[must_use]
-    pub fn config(&self) -> ModelConfig {
-        let mut cfg = ModelConfig::default();
-        let default = ModelConfig::default();
-        let same_shape = default.setup.nodes.len() == usize::from(self.nodes)
-            && default.setup.groups.len() == usize::from(self.groups)
-            && default
-                .setup
-                .groups
-                .iter()
-                .all(|g| g.resources.len() == usize::from(self.resources));
-        if !same_shape {
-            cfg.setup = Setup::uniform(
-                usize::from(self.nodes),
-                usize::from(self.groups),
-                usize::from(self.resources),
-            );
-        }
-        if let Some(c) = self.calls {
-            cfg.bounds.calls = c;
-        }
-        if let Some(f) = self.faults {
-            cfg.bounds.faults = f;
+    /// The model configuration these options describe (`ModelConfig::table`).
+    ///
+    /// # Errors
+    /// The set-up exceeds what the model holds.
+    pub fn config(&self) -> Result<ModelConfig, String> {
+        let mut cfg = ModelConfig::table(
+            usize::from(self.nodes),
+            usize::from(self.groups),
+            usize::from(self.resources),
+            self.calls,
+            self.faults,
+        );
+        cfg.bounds.faults_enabled = self.fault_kinds.clone();
+        if self.owners == Owners::First {
+            for g in &mut cfg.setup.groups {
+                g.owner = 0;
+            }
         }
         if let Some(bug) = self.bug {
             cfg = cfg.with_bug(bug);
         }
-        cfg
+        cfg.setup.validate()?;
+        Ok(cfg)
     }
 }
 
-/// Loads the resource DLL at `path`, or the built reference cdylib (or `$OFFLINE_V2_DLL`).
+/// Loads the resource DLL at `path`, or the built reference cdylib (or `$OFFLINE_V2_DLL`),
+/// starting instances of `resource_type` if given. Scenarios and lockstep conformance drive
+/// the workload through the control export, so a DLL without it is refused here with what to
+/// do instead, rather than failing every scenario (issue 15).
 ///
 /// # Errors
 /// The loader's message (the callers exit [`EXIT_BAD_INPUT`]).
-pub fn load_dll(path: Option<&PathBuf>) -> Result<LoadedDll, String> {
+pub fn load_dll(path: Option<&PathBuf>, resource_type: Option<&str>) -> Result<LoadedDll, String> {
     let path = match path {
         Some(p) => p.clone(),
         None => find_cdylib().map_err(|e| e.to_string())?,
     };
-    LoadedDll::open(&path).map_err(|e| e.to_string())
+    let mut dll = LoadedDll::open(&path).map_err(|e| e.to_string())?;
+    if let Some(t) = resource_type {
+        dll = dll.with_resource_type(t);
+    }
+    if let Some(why) = dll.capabilities().lockstep_blocker() {
+        return Err(format!("{}: {why}", path.display()));
+    }
+    // One start up front: a refused resource type is one clear error, not one per scenario.
+    dll.instance().map_err(|e| {
+        format!(
+            "{e} (resource type {:?}; pass the type the DLL implements with --resource-type \
+             NAME)",
+            dll.resource_type()
+        )
+    })?;
+    Ok(dll)
+}
+
+/// `DLL path (resource type "…"; StartupEx yes, …)`: printed in every summary.
+#[must_use]
+pub fn describe_dll(dll: &LoadedDll) -> String {
+    format!(
+        "{} (resource type {:?}; {})",
+        dll.path().display(),
+        dll.resource_type(),
+        dll.capabilities().summary()
+    )
+}
+
+/// The DLL as JSON: path, resource type and exports.
+#[must_use]
+pub fn dll_json(dll: &LoadedDll) -> serde_json::Value {
+    let c = dll.capabilities();
+    serde_json::json!({
+        "path": dll.path(),
+        "resource_type": dll.resource_type(),
+        "exports": {
+            "StartupEx": c.startup_ex, "Startup": c.startup, "control": c.control,
+            "release": c.release, "state": c.state,
+        },
+    })
 }
 
 /// Prints `error: {message}` and returns [`EXIT_BAD_INPUT`].

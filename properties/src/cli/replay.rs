@@ -12,7 +12,7 @@ use offline_v2::loader::LoadedDll;
 use offline_v2_model::bugs::Bug;
 use offline_v2_model::config::ModelConfig;
 
-use super::{bad_input, finish, load_dll, parse_bug, EXIT_BAD_INPUT};
+use super::{bad_input, describe_dll, dll_json, finish, load_dll, parse_bug, EXIT_BAD_INPUT};
 use crate::corpus::{load_all, scenario_files};
 use crate::impl_side::ImplSide;
 use crate::model_side::{model_setup, ModelSide};
@@ -29,6 +29,10 @@ pub struct ReplayArgs {
     /// The resource DLL to drive (default: the built reference cdylib, or $OFFLINE_V2_DLL).
     #[arg(long)]
     dll: Option<PathBuf>,
+    /// The resource type to ask StartupEx for (default: the reference's, or
+    /// $OFFLINE_V2_RESOURCE_TYPE).
+    #[arg(long, value_name = "NAME")]
+    resource_type: Option<String>,
     /// Only print failures and the final line.
     #[arg(long, short)]
     quiet: bool,
@@ -86,7 +90,7 @@ pub struct ReplayOptions {
 #[must_use]
 pub fn run(args: &ReplayArgs) -> ExitCode {
     let started = Instant::now();
-    let dll = match load_dll(args.dll.as_ref()) {
+    let dll = match load_dll(args.dll.as_ref(), args.resource_type.as_deref()) {
         Ok(d) => d,
         Err(e) => return bad_input(e),
     };
@@ -110,14 +114,16 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         let shown: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         phase.reason = Some(format!("no scenario file in {}", shown.join(", ")));
     }
-    let report = Report::new("replay", started.elapsed().as_secs_f64(), vec![phase]);
+    let mut report = Report::new("replay", started.elapsed().as_secs_f64(), vec![phase]);
+    report.dll = Some(dll_json(&dll));
     if !args.json {
         let p = &report.phases[0];
         let count = |k: &str| p.covered.get(k).copied().unwrap_or(0);
         println!(
-            "replay: {} passed, {} failed",
+            "replay: {} passed, {} failed — DLL {}",
             count("passed"),
-            count("failed")
+            count("failed"),
+            describe_dll(&dll)
         );
         if let (Status::NothingRan, Some(reason)) = (p.status, &p.reason) {
             println!("replay: nothing ran: {reason}");
@@ -164,7 +170,7 @@ pub fn replay_one(
     if let Some(bug) = bug {
         cfg = cfg.with_bug(bug);
     }
-    let mut model = ModelSide::with_config(scenario, cfg);
+    let mut model = ModelSide::with_config(scenario, cfg)?;
     Ok(match which {
         Sides::Both => replay(scenario, &mut [&mut imp as &mut dyn Side, &mut model]),
         Sides::Impl => replay(scenario, &mut [&mut imp as &mut dyn Side]),

@@ -16,7 +16,7 @@ use offline_v2_model::config::ModelConfig;
 use serde_json::json;
 
 use super::replay::{load_scenarios, replay_phase, Print, ReplayOptions, Sides};
-use super::{bad_input, finish, load_dll, resolve_budget, ProfileArg};
+use super::{bad_input, describe_dll, dll_json, finish, load_dll, resolve_budget, ProfileArg};
 use crate::budget::Budget;
 use crate::conformance::{
     fixtures, flag_sweep_size, flag_sweep_until, reachable_coverage_until, regression,
@@ -37,6 +37,10 @@ pub struct VerifyArgs {
     /// The resource DLL to drive (default: the built reference cdylib, or $OFFLINE_V2_DLL).
     #[arg(long)]
     dll: Option<PathBuf>,
+    /// The resource type to ask StartupEx for (default: the reference's, or
+    /// $OFFLINE_V2_RESOURCE_TYPE).
+    #[arg(long, value_name = "NAME")]
+    resource_type: Option<String>,
     /// Print only the summary.
     #[arg(long, short)]
     quiet: bool,
@@ -59,7 +63,7 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
         Err(code) => return code,
     };
     let deadline = budget.deadline_from(started);
-    let dll = match load_dll(args.dll.as_ref()) {
+    let dll = match load_dll(args.dll.as_ref(), args.resource_type.as_deref()) {
         Ok(d) => d,
         Err(e) => return bad_input(e),
     };
@@ -112,13 +116,15 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
         vec![model, conformance, corpus],
     );
     report.budget = Some(budget);
+    report.dll = Some(dll_json(&dll));
     if !args.json {
-        print!("{}", table(&report));
+        print!("\nDLL: {}\n{}", describe_dll(&dll), table(&report));
     }
     finish(&report, args.json, args.junit.as_deref())
 }
 
-/// Phase 1: the model check of the default configuration (BFS, exhaustive), within the budget.
+/// Phase 1: the model check of the default configuration (native checker, exhaustive), within
+/// the budget.
 fn model_check_phase(
     cfg: &ModelConfig,
     budget: &Budget,
@@ -136,7 +142,7 @@ fn model_check_phase(
         progress: shown,
         ..CheckOptions::new(cfg.clone())
     });
-    let phase = super::check::phase_of(&result, "model check (BFS, default config)", None);
+    let phase = super::check::phase_of(&result, "model check (default config)", None);
     (phase, result)
 }
 

@@ -16,7 +16,7 @@
 //! | [`comparators::OutputOrder`] | the interleaving of all outputs (D5) | — |
 //!
 //! A disagreement between the sides ([`FailureKind::Divergence`]) stops the run after that
-//! step; a failed expectation ([`FailureKind::Expectation`]) is collected and the run goes on.
+//! step (F6); a failed expectation ([`FailureKind::Expectation`]) is collected and the run goes on.
 //! Every failure names the step, what was expected, what each side produced and which side
 //! diverged.
 //!
@@ -76,20 +76,7 @@ pub enum Obs {
         op: Option<u32>,
     },
     /// A DLL call by the host.
-    Call {
-        /// Node index.
-        node: u8,
-        /// Entry point.
-        entry: ObsEntry,
-        /// Resource index.
-        resource: u8,
-        /// Destination node index (OfflineV2).
-        dest: Option<u8>,
-        /// OfflineV2 flag bits.
-        flags: u32,
-        /// The DLL's answer, when the side knows it.
-        result: Option<u32>,
-    },
+    Call(CallObs),
     /// Persistent state written.
     PersistentWrite {
         /// Resource index.
@@ -119,40 +106,43 @@ pub enum ObsKind {
     Completed,
 }
 
+/// A DLL call by the host, in the common vocabulary of both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallObs {
+    /// Node index.
+    pub node: u8,
+    /// Entry point.
+    pub entry: ObsEntry,
+    /// Resource index.
+    pub resource: u8,
+    /// Destination node index (OfflineV2).
+    pub dest: Option<u8>,
+    /// OfflineV2 flag bits.
+    pub flags: u32,
+    /// The DLL's answer, when the side knows it.
+    pub result: Option<u32>,
+}
+
+impl CallObs {
+    /// The same call with its answer dropped.
+    #[must_use]
+    pub fn without_result(self) -> CallObs {
+        CallObs {
+            result: None,
+            ..self
+        }
+    }
+}
+
 impl Obs {
     /// Equality that ignores a call result that only one side reports.
     #[must_use]
     pub fn matches(&self, other: &Obs) -> bool {
-        match (*self, *other) {
-            (Obs::Call { result: r1, .. }, Obs::Call { result: r2, .. })
-                if r1.is_none() || r2.is_none() =>
-            {
-                self.without_result() == other.without_result()
+        match (self, other) {
+            (Obs::Call(a), Obs::Call(b)) if a.result.is_none() || b.result.is_none() => {
+                a.without_result() == b.without_result()
             }
             _ => self == other,
-        }
-    }
-
-    /// The observation with a call's `result` dropped (other kinds unchanged).
-    #[must_use]
-    pub fn without_result(self) -> Obs {
-        match self {
-            Obs::Call {
-                node,
-                entry,
-                resource,
-                dest,
-                flags,
-                result: _,
-            } => Obs::Call {
-                node,
-                entry,
-                resource,
-                dest,
-                flags,
-                result: None,
-            },
-            other => other,
         }
     }
 
@@ -161,7 +151,7 @@ impl Obs {
     pub fn kind(&self) -> ObsKind {
         match self {
             Obs::Returned { .. } => ObsKind::Returned,
-            Obs::Call { .. } => ObsKind::Call,
+            Obs::Call(_) => ObsKind::Call,
             Obs::PersistentWrite { .. } => ObsKind::PersistentWrite,
             Obs::Completed { .. } => ObsKind::Completed,
         }
@@ -172,6 +162,21 @@ impl Obs {
 #[must_use]
 pub fn same_outputs(a: &[Obs], b: &[Obs]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.matches(y))
+}
+
+/// Whether two observation lists agree on the observations of one kind ([`Obs::matches`]),
+/// without collecting them.
+#[must_use]
+pub fn same_of_kind(a: &[Obs], b: &[Obs], kind: ObsKind) -> bool {
+    let mut x = a.iter().filter(|o| o.kind() == kind);
+    let mut y = b.iter().filter(|o| o.kind() == kind);
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.matches(q) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// The observations of one kind, in order.

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use offline_v2::types::{flag_names, ErrorCode, OfflineFlags};
 
-use super::{HostView, Obs, ObsEntry};
-use crate::scenario::Scenario;
+use super::{CallObs, HostView, Obs, ObsEntry};
+use crate::scenario::{CallEntry, ExpectedCall, Scenario};
 
 /// Names for printing observations and host views of one scenario.
 pub struct Names<'s>(pub &'s Scenario);
@@ -49,22 +49,20 @@ impl Names<'_> {
                 Some(op) => format!("returned {} (op {op})", ErrorCode(code)),
                 None => format!("returned {}", ErrorCode(code)),
             },
-            Obs::Call {
-                node,
-                entry,
-                resource,
-                dest,
-                flags,
-                result,
-            } => {
-                let mut s = format!("{}: {entry:?}({}", self.node(node), self.resource(resource));
-                if entry == ObsEntry::OfflineV2 {
-                    let dest = dest.map_or("null", |d| self.node(d));
-                    let names = flag_names(&OfflineFlags::from_bits_retain(flags));
+            Obs::Call(c) => {
+                let mut s = format!(
+                    "{}: {:?}({}",
+                    self.node(c.node),
+                    c.entry,
+                    self.resource(c.resource)
+                );
+                if c.entry == ObsEntry::OfflineV2 {
+                    let dest = c.dest.map_or("null", |d| self.node(d));
+                    let names = flag_names(&OfflineFlags::from_bits_retain(c.flags));
                     let _ = write!(s, ", dest {dest}, [{}]", names.join("|"));
                 }
                 s.push(')');
-                if let Some(r) = result {
+                if let Some(r) = c.result {
                     let _ = write!(s, " = {}", ErrorCode(r));
                 }
                 s
@@ -74,6 +72,22 @@ impl Names<'_> {
             }
             Obs::Completed { op, result } => format!("op {op} completed {}", ErrorCode(result)),
         }
+    }
+
+    /// The `check_calls` entry a call is listed as (none for Open and Close): names for
+    /// indices, `dest` and `flags` only for OfflineV2.
+    #[must_use]
+    pub fn expected_call(&self, c: &CallObs) -> Option<ExpectedCall> {
+        let entry = c.entry.listed()?;
+        let offline = entry == CallEntry::OfflineV2;
+        Some(ExpectedCall {
+            node: self.node(c.node).to_owned(),
+            entry,
+            resource: self.resource(c.resource).to_owned(),
+            dest: c.dest.filter(|_| offline).map(|d| self.node(d).to_owned()),
+            flags: OfflineFlags::from_bits_retain(if offline { c.flags } else { 0 }),
+            result: c.result.map(ErrorCode),
+        })
     }
 
     /// A host view, one line per group and resource.

@@ -4,17 +4,17 @@
 
 use std::fmt::Write as _;
 
-use offline_v2::types::{flag_names, ErrorCode};
+use offline_v2::types::flag_names;
 
 use super::{lines_or_nothing, lockstep};
-use crate::replay::{Names, Obs, ObsKind, StepChecker, StepFailure, StepView};
+use crate::replay::{CallObs, Names, Obs, ObsKind, StepChecker, StepFailure, StepView};
 use crate::scenario::{CallEntry, ExpectedCall, Step};
 
 /// Compares DLL calls between the sides and with `check_calls`.
 #[derive(Debug, Clone, Default)]
 pub struct DllCalls {
     /// Per side: the listed calls since the previous `check_calls`.
-    since_check: Vec<Vec<Obs>>,
+    since_check: Vec<Vec<CallObs>>,
 }
 
 impl StepChecker for DllCalls {
@@ -22,30 +22,27 @@ impl StepChecker for DllCalls {
         lockstep(step, "the DLL calls", ObsKind::Call, failures);
         self.since_check.resize_with(step.sides.len(), Vec::new);
         for (log, side) in self.since_check.iter_mut().zip(step.sides) {
-            log.extend(
-                side.outputs
-                    .iter()
-                    .filter(|o| matches!(o, Obs::Call { entry, .. } if entry.listed().is_some())),
-            );
+            log.extend(side.outputs.iter().filter_map(|o| match o {
+                Obs::Call(c) if c.entry.listed().is_some() => Some(*c),
+                _ => None,
+            }));
         }
         if let Step::CheckCalls(expected) = step.step {
-            let got: Vec<Vec<(String, Option<u32>)>> = self
-                .since_check
-                .iter_mut()
-                .map(|log| log.drain(..).map(|o| shown(step.names, o)).collect())
-                .collect();
+            let got: Vec<Vec<CallObs>> = self.since_check.iter_mut().map(std::mem::take).collect();
             failures.extend(judge(step, expected, &got));
         }
     }
 }
 
-/// One observed call as `check_calls` text without its answer, and the answer.
-fn shown(names: &Names<'_>, o: Obs) -> (String, Option<u32>) {
-    let result = match o {
-        Obs::Call { result, .. } => result,
-        _ => None,
-    };
-    (names.obs(&o.without_result()), result)
+/// Whether an observed call is the expected one: node, entry, resource, destination and the
+/// exact flag bits, and the answer when both know it (F5).
+fn is(names: &Names<'_>, got: &CallObs, want: &ExpectedCall) -> bool {
+    names.expected_call(got).is_some_and(|mut seen| {
+        if seen.result.is_none() || want.result.is_none() {
+            seen.result = want.result;
+        }
+        seen == *want
+    })
 }
 
 /// One expected call as text, in the same form as [`Names::obs`].
@@ -60,46 +57,27 @@ fn expected_text(c: &ExpectedCall) -> String {
         );
     }
     s.push(')');
+    if let Some(r) = c.result {
+        let _ = write!(s, " = {r}");
+    }
     s
 }
 
 fn judge(
     step: &StepView<'_>,
     expected: &[ExpectedCall],
-    got: &[Vec<(String, Option<u32>)>],
+    got: &[Vec<CallObs>],
 ) -> Option<StepFailure> {
-    let want: Vec<String> = expected.iter().map(expected_text).collect();
-    let ok = |g: &Vec<(String, Option<u32>)>| {
-        g.len() == want.len()
-            && g.iter().zip(&want).zip(expected).all(|(((t, r), w), e)| {
-                t == w && e.result.is_none_or(|er| r.is_none_or(|rr| rr == er.0))
-            })
+    let names = step.names;
+    let ok = |g: &Vec<CallObs>| {
+        g.len() == expected.len() && g.iter().zip(expected).all(|(c, e)| is(names, c, e))
     };
-    let show = |g: &Vec<(String, Option<u32>)>| {
-        let lines: Vec<String> = g
-            .iter()
-            .map(|(t, r)| match r {
-                Some(r) => format!("{t} = {}", ErrorCode(*r)),
-                None => t.clone(),
-            })
-            .collect();
+    let show = |g: &Vec<CallObs>| {
+        let lines: Vec<String> = g.iter().map(|c| names.obs(&Obs::Call(*c))).collect();
         lines_or_nothing(&lines)
     };
-    let expected_lines: Vec<String> = want
-        .iter()
-        .zip(expected)
-        .map(|(w, e)| match e.result {
-            Some(r) => format!("{w} = {r}"),
-            None => w.clone(),
-        })
-        .collect();
-    step.expectation(
-        "check_calls",
-        &lines_or_nothing(&expected_lines),
-        got,
-        ok,
-        show,
-    )
+    let want: Vec<String> = expected.iter().map(expected_text).collect();
+    step.expectation("check_calls", &lines_or_nothing(&want), got, ok, show)
 }
 
 #[cfg(test)]
@@ -113,25 +91,25 @@ mod tests {
                          "flags":["DO_NOT_UPDATE_PERSISTENT_STATE"],"result":"ERROR_IO_PENDING"}]}]"#;
 
     fn offline(flags: u32, result: Option<u32>) -> Obs {
-        Obs::Call {
+        Obs::Call(CallObs {
             node: 0,
             entry: ObsEntry::OfflineV2,
             resource: 0,
             dest: Some(1),
             flags,
             result,
-        }
+        })
     }
 
     fn open() -> Obs {
-        Obs::Call {
+        Obs::Call(CallObs {
             node: 1,
             entry: ObsEntry::Open,
             resource: 0,
             dest: None,
             flags: 0,
             result: Some(0),
-        }
+        })
     }
 
     #[test]

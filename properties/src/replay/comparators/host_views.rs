@@ -19,9 +19,12 @@ impl StepChecker for HostViews {
             }
         }
         if let Step::Check(check) = step.step {
-            let views: Vec<&HostView> = step.sides.iter().map(|s| s.after).collect();
             for row in rows(step.names, check) {
-                let got: Vec<String> = views.iter().map(|v| (row.shown)(v)).collect();
+                let got: Vec<String> = step
+                    .sides
+                    .iter()
+                    .map(|s| (row.shown)(step.names, s.after, row.index))
+                    .collect();
                 failures.extend(step.expectation(
                     &row.what,
                     &row.expected,
@@ -34,60 +37,66 @@ impl StepChecker for HostViews {
     }
 }
 
-/// One checked entry: what, the expected text, and how a view shows it.
-struct Row<'a> {
+/// How a host view shows entry `index` of one map (`?` when it has no such entry).
+type Shown = fn(&Names<'_>, &HostView, usize) -> String;
+
+/// One checked entry: what, the expected text, and where and how a view shows it.
+struct Row {
     what: String,
     expected: String,
-    shown: Box<dyn Fn(&HostView) -> String + 'a>,
+    index: usize,
+    shown: Shown,
+}
+
+impl Row {
+    fn new(map: &str, name: &str, expected: String, index: usize, shown: Shown) -> Self {
+        Self {
+            what: format!("{map} {name}"),
+            expected,
+            index,
+            shown,
+        }
+    }
+}
+
+fn text<T: ToString>(entry: Option<T>) -> String {
+    entry.map_or_else(|| "?".to_owned(), |x| x.to_string())
+}
+
+/// One row per entry of one map of a `check`.
+fn each<T>(
+    map: &str,
+    entries: &[(String, T)],
+    index: impl Fn(&str) -> usize,
+    expected: impl Fn(&T) -> String,
+    shown: Shown,
+) -> Vec<Row> {
+    entries
+        .iter()
+        .map(|(name, x)| Row::new(map, name, expected(x), index(name), shown))
+        .collect()
 }
 
 /// The rows of a `check`, in the order owner, state, persistent, locked, queued.
-fn rows<'a>(names: &'a Names<'a>, check: &'a Check) -> Vec<Row<'a>> {
-    let mut rows: Vec<Row<'a>> = Vec::new();
-    for (g, n) in &check.owner {
-        let gi = names.group_index(g);
-        rows.push(Row {
-            what: format!("owner {g}"),
-            expected: n.clone(),
-            shown: Box::new(move |v| {
-                names
-                    .node(v.owner.get(gi).copied().unwrap_or(u8::MAX))
-                    .to_owned()
-            }),
-        });
-    }
-    for (r, s) in &check.state {
-        let ri = names.resource_index(r);
-        rows.push(Row {
-            what: format!("state {r}"),
-            expected: s.name().to_owned(),
-            shown: Box::new(move |v| v.state.get(ri).map_or("?", |x| x.name()).to_owned()),
-        });
-    }
-    for (r, s) in &check.persistent {
-        let ri = names.resource_index(r);
-        rows.push(Row {
-            what: format!("persistent {r}"),
-            expected: s.name().to_owned(),
-            shown: Box::new(move |v| v.persistent.get(ri).map_or("?", |x| x.name()).to_owned()),
-        });
-    }
-    for (r, b) in &check.locked {
-        let ri = names.resource_index(r);
-        rows.push(Row {
-            what: format!("locked {r}"),
-            expected: b.to_string(),
-            shown: Box::new(move |v| v.locked.get(ri).map_or("?".into(), ToString::to_string)),
-        });
-    }
-    for (g, b) in &check.queued {
-        let gi = names.group_index(g);
-        rows.push(Row {
-            what: format!("queued {g}"),
-            expected: b.to_string(),
-            shown: Box::new(move |v| v.queued.get(gi).map_or("?".into(), ToString::to_string)),
-        });
-    }
+fn rows(names: &Names<'_>, c: &Check) -> Vec<Row> {
+    let g = |x: &str| names.group_index(x);
+    let r = |x: &str| names.resource_index(x);
+    let owner: Shown = |n, v, i| n.node(*v.owner.get(i).unwrap_or(&u8::MAX)).to_owned();
+    let state: Shown = |_, v, i| text(v.state.get(i).map(|x| x.name()));
+    let persistent: Shown = |_, v, i| text(v.persistent.get(i).map(|x| x.name()));
+    let locked: Shown = |_, v, i| text(v.locked.get(i));
+    let queued: Shown = |_, v, i| text(v.queued.get(i));
+    let mut rows = each("owner", &c.owner, g, String::clone, owner);
+    rows.extend(each("state", &c.state, r, |x| x.name().into(), state));
+    rows.extend(each(
+        "persistent",
+        &c.persistent,
+        r,
+        |x| x.name().into(),
+        persistent,
+    ));
+    rows.extend(each("locked", &c.locked, r, bool::to_string, locked));
+    rows.extend(each("queued", &c.queued, g, bool::to_string, queued));
     rows
 }
 

@@ -18,7 +18,7 @@ pub use output_order::OutputOrder;
 pub use persistent_writes::PersistentWrites;
 pub use return_code::ReturnCode;
 
-use super::{of_kind, same_outputs, ObsKind, StepChecker, StepFailure, StepView};
+use super::{of_kind, same_of_kind, ObsKind, StepChecker, StepFailure, StepView};
 
 /// Every standard comparator, in the order their failures are reported within a step.
 #[must_use]
@@ -38,8 +38,8 @@ fn lockstep(step: &StepView<'_>, what: &str, kind: ObsKind, failures: &mut Vec<S
     let Some((a, b)) = step.pair() else {
         return;
     };
-    let (x, y) = (of_kind(a.outputs, kind), of_kind(b.outputs, kind));
-    if !same_outputs(&x, &y) {
+    if !same_of_kind(a.outputs, b.outputs, kind) {
+        let (x, y) = (of_kind(a.outputs, kind), of_kind(b.outputs, kind));
         failures.push(step.divergence(what, vec![step.names.list(&x), step.names.list(&y)]));
     }
 }

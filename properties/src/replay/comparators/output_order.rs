@@ -2,7 +2,7 @@
 //! completions in the order they happen). Reported only when every kind agrees on its own —
 //! the other comparators already name a difference within one kind.
 
-use crate::replay::{of_kind, same_outputs, ObsKind, StepChecker, StepFailure, StepView};
+use crate::replay::{same_of_kind, same_outputs, ObsKind, StepChecker, StepFailure, StepView};
 
 /// Compares the whole output sequence of each step between the sides.
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,9 +23,7 @@ impl StepChecker for OutputOrder {
         if same_outputs(a.outputs, b.outputs) {
             return;
         }
-        let each_kind_agrees = KINDS
-            .iter()
-            .all(|&k| same_outputs(&of_kind(a.outputs, k), &of_kind(b.outputs, k)));
+        let each_kind_agrees = KINDS.iter().all(|&k| same_of_kind(a.outputs, b.outputs, k));
         if each_kind_agrees {
             failures.push(step.divergence(
                 "the order of the outputs (D5)",
@@ -41,21 +39,21 @@ mod tests {
 
     use super::*;
     use crate::replay::checker::testing::{initial_view, judge, scenario};
-    use crate::replay::{Obs, ObsEntry};
+    use crate::replay::{CallObs, Obs, ObsEntry};
 
     fn outputs(write_first: bool) -> Vec<Obs> {
         let write = Obs::PersistentWrite {
             resource: 0,
             state: PersistentState::Offline,
         };
-        let call = Obs::Call {
+        let call = Obs::Call(CallObs {
             node: 0,
             entry: ObsEntry::OfflineV2,
             resource: 0,
             dest: None,
             flags: 0,
             result: Some(997),
-        };
+        });
         let returned = Obs::Returned {
             code: 997,
             op: Some(0),
