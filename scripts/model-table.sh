@@ -45,7 +45,8 @@ run() { # row-label spin engine threads symmetry args...
   [[ "$sym" == true ]] && flags+=(--symmetry)
   echo "model-table: $label $engine threads=$threads symmetry=$sym" >&2
   local json
-  json="$("$bin" check "$@" "${flags[@]}" --json)" || true
+  # --timeout: the profile's time limit (30 s by default) would stop the large rows.
+  json="$("$bin" check "$@" "${flags[@]}" --timeout 3600 --model-check-json)" || true
   printf '%s{"row": "%s", "spin": [%s], "engine": "%s", "threads": %s, "symmetry": %s, "check": %s}' \
     "$sep" "$label" "$spin" "$engine" "$threads" "$sym" "$json" >> "$out"
   sep=", "
@@ -68,6 +69,6 @@ echo "model-table: wrote reports/model-table.json" >&2
 # Render: the model-check report of the last verify run (or a check of the default
 # configuration) followed by the table.
 if [[ ! -f "$target/reports/model-check.json" ]]; then
-  "$bin" check --json > "$target/reports/model-check.json" || true
+  "$bin" check --model-check-json > "$target/reports/model-check.json" || true
 fi
 "$target/release/reports" model-check --input "$target/reports/model-check.json" --out reports

@@ -335,9 +335,12 @@ impl ModelTable {
         let _ = writeln!(md, "{}\n", self.note);
         let _ = writeln!(
             md,
-            "| configuration | SPIN distinct states | SPIN s | SPIN MB | unique states | unique, symmetry | 1 thread s | 2 threads s | 1 thread s, symmetry | 2 threads s, symmetry | speed-up 2/1 (symmetry) | peak RSS MB | stateright DFS s (1 thread) |"
+            "| configuration | SPIN distinct states | SPIN s | SPIN MB | unique states | unique, symmetry | 1 thread s | 2 threads s | speed-up 2/1 | 1 thread s, symmetry | 2 threads s, symmetry | speed-up 2/1 (symmetry) | peak RSS MB | stateright DFS s (1 thread) |"
         );
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            md,
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        );
         let mut rows: Vec<&str> = self.runs.iter().map(|r| r.row.as_str()).collect();
         rows.dedup();
         for row in rows {
@@ -351,10 +354,13 @@ impl ModelTable {
                 |r: Option<&Run>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.2}", r.seconds));
             let unique =
                 |r: Option<&Run>| r.map_or_else(|| "–".to_owned(), |r| r.unique_states.to_string());
-            let speedup = match (get(1, true), get(2, true)) {
-                (Some(a), Some(b)) => format!("{:.2}×", a.seconds / b.seconds),
+            // 1-thread seconds over 2-thread seconds, where the table has both runs.
+            let speedup_of = |one: Option<&Run>, two: Option<&Run>| match (one, two) {
+                (Some(a), Some(b)) => format!("{:.2}×", a.seconds / b.seconds.max(1e-9)),
                 _ => "–".to_owned(),
             };
+            let plain_speedup = speedup_of(get(1, false), get(2, false));
+            let speedup = speedup_of(get(1, true), get(2, true));
             let peak = self
                 .runs
                 .iter()
@@ -373,7 +379,7 @@ impl ModelTable {
             };
             let _ = writeln!(
                 md,
-                "| {row} | {spin_states} | {spin_s} | {spin_mb} | {} | {} | {} | {} | {} | {} | {speedup} | {peak} | {} |",
+                "| {row} | {spin_states} | {spin_s} | {spin_mb} | {} | {} | {} | {} | {plain_speedup} | {} | {} | {speedup} | {peak} | {} |",
                 unique(get(1, false)),
                 unique(get(1, true)),
                 secs(get(1, false)),
@@ -459,7 +465,15 @@ mod tests {
             ],
         };
         let md = table.to_markdown();
-        assert!(md.contains("| (3,1,1,3,2) | 16562 | 0.12 | 8 | 100 | 60 | 0.50 | – | 0.40 | 0.20 | 2.00× | 2 |"), "{md}");
+        // No 2-thread run without symmetry: no speed-up there; 0.40/0.20 with symmetry.
+        assert!(md.contains("| (3,1,1,3,2) | 16562 | 0.12 | 8 | 100 | 60 | 0.50 | – | – | 0.40 | 0.20 | 2.00× | 2 |"), "{md}");
+        table.runs.push(run(2, false, check(100, 0.25, false)));
+        let md = table.to_markdown();
+        assert!(
+            md.contains("| 0.50 | 0.25 | 2.00× | 0.40 | 0.20 | 2.00× |"),
+            "{md}"
+        );
+        table.runs.pop();
         assert!(md.contains("Every property held in every run."), "{md}");
         table.runs[2].check = check(60, 0.2, true);
         assert!(table

@@ -480,3 +480,96 @@ fn require_all_fails_when_a_metric_was_not_run() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("move_cycle.return_to_source"), "{err}");
 }
+
+/// Every file under `dir`, by relative path, with its bytes.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("under dir");
+                files.insert(rel.display().to_string(), fs::read(&path).expect("read"));
+            }
+        }
+    }
+    files
+}
+
+/// Renders the model-check (with the committed issue-11 table), conformance and bench reports
+/// from `inputs` into `out` and returns what was written.
+fn render_all(inputs: &Path, out: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fs::create_dir_all(out).expect("mkdir");
+    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/model-table.json");
+    fs::copy(&table, out.join("model-table.json")).expect("the committed model-table.json");
+    for (kind, file) in [
+        ("model-check", "model-check.json"),
+        ("conformance", "conformance.json"),
+    ] {
+        let input = inputs.join(file);
+        let (code, _, err) = reports(&[kind, "--input", s(&input), "--out", s(out)]);
+        assert_eq!(code, 0, "{kind}: {err}");
+    }
+    let (code, _, err) = reports(&[
+        "bench",
+        "--criterion",
+        s(&inputs.join("criterion")),
+        "--baseline",
+        s(&inputs.join("baseline.json")),
+        "--out",
+        s(out),
+    ]);
+    assert_eq!(code, 0, "bench: {err}");
+    snapshot(out)
+}
+
+#[test]
+fn regenerating_the_reports_from_the_same_inputs_is_byte_identical() {
+    let tmp = TempDir::new().expect("tempdir");
+    let inputs = tmp.path().join("inputs");
+    fs::create_dir_all(&inputs).expect("mkdir");
+    fs::write(inputs.join("model-check.json"), MODEL_CHECK).expect("write");
+    fs::write(
+        inputs.join("conformance.json"),
+        r#"{"schema": 1, "runner": "proptest lockstep", "cases": 256, "steps": 9000, "seconds": 3.0,
+            "offline_v2_calls": [
+              {"flags": 66, "outcome": "ERROR_SUCCESS", "count": 40},
+              {"flags": 10, "outcome": "ERROR_INVALID_PARAMETER", "count": 3}
+            ]}"#,
+    )
+    .expect("write");
+    hot_path_run(&inputs.join("criterion"), 16.0);
+    let (code, _, err) = reports(&[
+        "bench",
+        "--criterion",
+        s(&inputs.join("criterion")),
+        "--baseline",
+        s(&inputs.join("baseline.json")),
+        "--out",
+        s(&tmp.path().join("scratch")),
+        "--update-baseline",
+    ]);
+    assert_eq!(code, 0, "{err}");
+
+    let first = render_all(&inputs, &tmp.path().join("a"));
+    let second = render_all(&inputs, &tmp.path().join("b"));
+    assert!(first.contains_key("model-check.md") && first.contains_key("bench.md"));
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &first {
+        assert!(second[name] == *bytes, "{name} differs between two runs");
+    }
+    // Again over the first run's own output: still the same bytes.
+    assert!(render_all(&inputs, &tmp.path().join("a")) == first);
+    // The comparison is not vacuous: one input number changed changes the output.
+    let slower = MODEL_CHECK.replace(r#""seconds": 5.6"#, r#""seconds": 5.7"#);
+    fs::write(inputs.join("model-check.json"), slower).expect("write");
+    let changed = render_all(&inputs, &tmp.path().join("c"));
+    assert!(changed["model-check.md"] != first["model-check.md"]);
+    assert!(changed["conformance.md"] == first["conformance.md"]);
+}

@@ -291,3 +291,26 @@ fn verify_json_reports_every_phase_and_holds() {
         "4 cases on each of 2 fixtures: {out}"
     );
 }
+
+#[test]
+fn check_model_check_json_is_the_input_of_the_reports_tool() {
+    // scripts/model-table.sh collects these documents (reports/README.md, schema 1).
+    let o = run(&["check", "--model-check-json"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["schema"], 1, "{out}");
+    assert_eq!(v["runs"][0]["complete"], true, "{out}");
+    assert!(
+        v["runs"][0]["unique_states"]
+            .as_u64()
+            .is_some_and(|n| n > 1000),
+        "{out}"
+    );
+    assert!(
+        v["properties"].as_array().is_some_and(|p| p.len() >= 10),
+        "{out}"
+    );
+    let o = run(&["check", "--model-check-json", "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
+}

@@ -53,6 +53,10 @@ pub struct CheckArgs {
     /// Print the report as JSON (docs/report.schema.json).
     #[arg(long)]
     json: bool,
+    /// Print the run as the `model-check.json` document of reports/README.md instead (the
+    /// input of `reports model-check`; scripts/model-table.sh collects these).
+    #[arg(long, conflicts_with = "json")]
+    model_check_json: bool,
     /// Also write the report as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -92,11 +96,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         timeout: Some(Duration::from_secs(args.timeout.unwrap_or(budget.seconds))),
         max_states: args.max_states.or(budget.max_states),
         memory_mb: args.max_memory.or(budget.memory_mb),
-        progress: !args.json,
+        progress: !args.json && !args.model_check_json,
     });
     let description = model_check::describe(&cfg);
     let phase = phase_of(&result, &description, Some((&setup, &cfg)));
-    if !args.json {
+    if args.model_check_json {
+        let v = model_check::report_json("check", &description, std::slice::from_ref(&result));
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else if !args.json {
         println!("configuration: {description}");
         println!(
             "checker: {:?} {:?}, {} thread(s), symmetry {}",
