@@ -37,6 +37,18 @@ if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
     fi
 fi
 cc --version | head -n 1
+if [ "${OFFLINE_V2_BROWSER:-0}" = 1 ]; then
+    step "Chromium for the Explorer's headless browser test (browser = true in the profile)"
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+        if command -v apt-get >/dev/null 2>&1 &&
+            apt-get update && apt-get install -y --no-install-recommends chromium; then
+            :
+        else
+            echo "cannot install chromium: the Explorer browser test will report SKIPPED"
+        fi
+    fi
+    { command -v chromium || command -v chromium-browser; } 2>/dev/null || true
+fi
 step "build the reference cdylib the ABI tests load"
 cargo build -p offline-v2 --lib
 step "cargo test --workspace"

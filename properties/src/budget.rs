@@ -78,7 +78,7 @@ const MEMORY_MB: Knob = Knob {
 };
 
 /// The variables a profile sets (the shell export of `offline-v2 profile --shell`), in order.
-pub const VARIABLES: [&str; 10] = [
+pub const VARIABLES: [&str; 11] = [
     "OFFLINE_V2_CASES",
     "OFFLINE_V2_DEPTH",
     "OFFLINE_V2_SECONDS",
@@ -89,6 +89,7 @@ pub const VARIABLES: [&str; 10] = [
     "OFFLINE_V2_REPORTS",
     "OFFLINE_V2_BENCH_PROFILE",
     "OFFLINE_V2_FUZZ_SECONDS",
+    "OFFLINE_V2_BROWSER",
 ];
 
 /// The resolved budget of one run.
@@ -118,6 +119,9 @@ pub struct Budget {
     pub bench_profile: String,
     /// Seconds of the libFuzzer run of the DLL table in `scripts/test.sh` (`scripts/fuzz.sh`).
     pub fuzz_seconds: u64,
+    /// `scripts/test.sh` installs Chromium if it is missing, for the Explorer's headless
+    /// browser test (which reports SKIPPED without it).
+    pub browser: bool,
 }
 
 impl Default for Budget {
@@ -137,6 +141,7 @@ impl Default for Budget {
             reports: false,
             bench_profile: "quick".into(),
             fuzz_seconds: 60,
+            browser: false,
         }
     }
 }
@@ -155,6 +160,7 @@ struct ProfileTable {
     reports: Option<bool>,
     bench_profile: Option<String>,
     fuzz_seconds: Option<u64>,
+    browser: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,6 +326,7 @@ impl Budget {
                 reports: named.reports.or(table.reports),
                 bench_profile: named.bench_profile.or(table.bench_profile),
                 fuzz_seconds: named.fuzz_seconds.or(table.fuzz_seconds),
+                browser: named.browser.or(table.browser),
             };
         }
         Ok(table)
@@ -360,6 +367,7 @@ impl Budget {
             reports: resolve_flag("OFFLINE_V2_REPORTS", t.reports, false, env)?,
             bench_profile,
             fuzz_seconds: req(&FUZZ_SECONDS, t.fuzz_seconds, d.fuzz_seconds)?,
+            browser: resolve_flag("OFFLINE_V2_BROWSER", t.browser, false, env)?,
         })
     }
 
@@ -390,6 +398,7 @@ impl Budget {
             u8::from(self.reports).to_string(),
             self.bench_profile.clone(),
             self.fuzz_seconds.to_string(),
+            u8::from(self.browser).to_string(),
         ];
         let mut out = format!("export OFFLINE_V2_PROFILE={}\n", self.profile);
         for (var, value) in VARIABLES.iter().zip(values) {
@@ -511,6 +520,7 @@ mod tests {
         assert_eq!((ci.cases, ci.depth, ci.seconds), (512, 5, 300));
         assert!(ci.model_large && ci.reports);
         assert_eq!(ci.fuzz_seconds, 60);
+        assert!(ci.browser);
         let b = Budget::resolve_with(
             None,
             &env_of(&[

@@ -57,6 +57,34 @@ pub fn facts(scenario: &Scenario, side: &ModelSide) -> Vec<(String, String)> {
     out
 }
 
+/// The facts in a compact view: one line per node, group and resource, its facts joined
+/// (`group g1: owner n1, queued move no`; `resource r1: state Online, persistent Online,
+/// locked no`).
+#[must_use]
+pub fn compact(facts: &[(String, String)]) -> String {
+    let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+    for (what, value) in facts {
+        let mut words = what.splitn(3, ' ');
+        let subject = format!(
+            "{} {}",
+            words.next().unwrap_or_default(),
+            words.next().unwrap_or_default()
+        );
+        let item = match words.next() {
+            Some(attribute) => format!("{attribute} {value}"),
+            None => value.clone(),
+        };
+        match lines.last_mut() {
+            Some((s, items)) if *s == subject => items.push(item),
+            _ => lines.push((subject, vec![item])),
+        }
+    }
+    lines
+        .iter()
+        .map(|(subject, items)| format!("{subject}: {}\n", items.join(", ")))
+        .collect()
+}
+
 /// The facts that differ between two descriptions of the same set-up.
 #[must_use]
 pub fn changes(before: &[(String, String)], after: &[(String, String)]) -> Vec<Change> {

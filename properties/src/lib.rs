@@ -5,6 +5,7 @@ pub mod conform;
 pub mod conformance;
 pub mod corpus;
 pub mod describe;
+pub mod explorer;
 pub mod impl_side;
 pub mod junit;
 pub mod model_check;

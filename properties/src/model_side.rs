@@ -142,6 +142,12 @@ impl ModelSide {
         &self.state
     }
 
+    /// Puts the model in `state` (the Explorer shows any state of the search with names). The
+    /// concrete clock is left as it is: only [`ModelSide::concrete_tick`] reads it.
+    pub fn set_state(&mut self, state: State) {
+        self.state = state;
+    }
+
     fn node(&self, name: &str) -> u8 {
         self.nodes
             .iter()

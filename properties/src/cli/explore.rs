@@ -1,4 +1,5 @@
-//! `offline-v2 explore`: stateright's Explorer over the model.
+//! `offline-v2 explore`: stateright's Explorer over the model, states and actions named in
+//! SPEC vocabulary ([`crate::explorer`]).
 
 use std::process::ExitCode;
 
@@ -30,16 +31,20 @@ pub fn run(args: &ExploreArgs) -> ExitCode {
     if let Err(e) = std::net::TcpListener::bind(address) {
         return bad_input(format!("cannot listen on 127.0.0.1:{}: {e}", args.port));
     }
+    let description = model_check::describe(&cfg);
+    let named = match crate::explorer::Named::new(cfg) {
+        Ok(named) => named,
+        Err(e) => return bad_input(e),
+    };
     println!(
-        "Explorer of {} on http://127.0.0.1:{} (Ctrl-C to stop)",
-        model_check::describe(&cfg),
+        "Explorer of {description} on http://127.0.0.1:{} (Ctrl-C to stop)",
         args.port
     );
     // The port may still be taken between the check and `serve`: report that, not a panic.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let served = std::panic::catch_unwind(|| {
-        cfg.checker().serve(address);
+        named.checker().serve(address);
     });
     std::panic::set_hook(previous);
     match served {
