@@ -117,3 +117,52 @@ fn check_exports_reads_the_target_dir_and_fails_without_the_library() {
     );
     let _ = std::fs::remove_dir_all(&target);
 }
+
+/// A line of shell that names the default target directory literally (`target/release`,
+/// `./target/reports`, …) instead of through `$CARGO_TARGET_DIR` (`$target/…`); comments are
+/// allowed to.
+fn hard_codes_the_target_dir(line: &str) -> bool {
+    let code = line.trim_start();
+    if code.starts_with('#') {
+        return false;
+    }
+    code.match_indices("target/").any(|(i, _)| {
+        code[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c == '$' || c == '{' || c == '_' || c.is_ascii_alphanumeric()))
+    })
+}
+
+#[test]
+fn no_script_hard_codes_the_target_dir() {
+    // Non-vacuity of the check itself.
+    assert!(hard_codes_the_target_dir(
+        r#"reports="target/release/reports""#
+    ));
+    assert!(hard_codes_the_target_dir("    ./target/reports/x.json"));
+    assert!(!hard_codes_the_target_dir(
+        r#"reports="$target/release/reports""#
+    ));
+    assert!(!hard_codes_the_target_dir("# writes target/reports"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scripts"))
+        .expect("scripts/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sh"))
+        .collect();
+    files.push(root().join(".ci/run"));
+    assert!(
+        files.iter().any(|p| p.ends_with("gate.sh"))
+            && files.iter().any(|p| p.ends_with("bench.sh"))
+    );
+    let mut bad = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            if hard_codes_the_target_dir(line) {
+                bad.push(format!("{}:{}: {line}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "use $CARGO_TARGET_DIR:\n{}", bad.join("\n"));
+}
