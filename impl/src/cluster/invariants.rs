@@ -11,9 +11,13 @@
 
 use super::operation::Operation;
 use super::state::GroupHost;
-use super::{Cluster, Output};
+use super::Cluster;
+#[cfg(debug_assertions)]
+use super::Output;
 use crate::resource_dll::ResourceDll;
-use crate::types::{ErrorCode, NodeState, ResourceState};
+#[cfg(debug_assertions)]
+use crate::types::ErrorCode;
+use crate::types::{NodeState, ResourceState};
 
 /// A broken invariant of the cluster core: a bug in the coordinator (or a DLL that floods it
 /// with callbacks), never a consequence of bad input — bad input gets an error code (R13).
