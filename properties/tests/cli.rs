@@ -1,34 +1,20 @@
 //! The `offline-v2` command line: help texts, exit codes on bad input, and a readable diff when
 //! an expectation of a corpus file is edited (issue 6).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod cli_common;
+use cli_common::{bin, temp_dir, text};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_offline-v2"))
-}
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
 }
 
 fn corpus(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(name)
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("offline-v2-cli-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 #[test]

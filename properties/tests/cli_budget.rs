@@ -3,36 +3,11 @@
 //! says what it covered. The time checks are limits with a generous margin for a shared
 //! machine, never benchmarks.
 
-use std::path::PathBuf;
+mod cli_common;
+use cli_common::{bin, json_of, temp_dir, text};
+
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_offline-v2"));
-    // The tests choose every budget themselves.
-    for var in offline_v2_properties::budget::VARIABLES {
-        c.env_remove(var);
-    }
-    c.env_remove("OFFLINE_V2_PROFILE");
-    c
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("offline-v2-budget-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn json_of(out: &str) -> serde_json::Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
-}
 
 /// Runs `cmd`, returning its output and wall-clock time.
 fn timed(cmd: &mut Command) -> (Output, Duration) {

@@ -2,30 +2,10 @@
 //! committed JSON Schema (docs/report.schema.json), the JUnit file of `verify --junit` parsed,
 //! and the plain progress lines without a terminal.
 
+mod cli_common;
+use cli_common::{bin, temp_dir, text};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_offline-v2"));
-    for var in offline_v2_properties::budget::VARIABLES {
-        c.env_remove(var);
-    }
-    c.env_remove("OFFLINE_V2_PROFILE");
-    c
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("offline-v2-output-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 fn schema() -> jsonschema::Validator {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/report.schema.json");
