@@ -16,6 +16,7 @@
 //! checking). Its callbacks are collected in an outbox and taken by the caller after the call.
 
 pub mod core;
+pub mod fast;
 pub mod rules;
 pub mod shared;
 pub mod sync;
