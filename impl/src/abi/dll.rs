@@ -33,7 +33,7 @@ use super::types::{
     CLRES_VERSION_V4_00, CLUSTER_RESOURCE_STATE_UNKNOWN, CONTROL_NAME_MAX, DWORD, FALSE, HANDLE,
     HKEY, LPCWSTR, RESID, RESOURCE_HANDLE, TRUE,
 };
-use crate::reference::rules::{scan_step, ScanStep};
+use crate::reference::rules::{unit_class, UNIT_END, UNIT_NODE};
 use crate::reference::shared::SharedInstance;
 use crate::reference::sync::StdSync;
 use crate::reference::{
@@ -410,9 +410,13 @@ fn after_panic<const I: usize>(inner: usize) -> DWORD {
     ErrorCode::ERROR_GEN_FAILURE.0
 }
 
+// The unrolled scan below reads units 0..=15.
+const _: () = assert!(DEST_SCAN_UNITS == 16);
+
 /// Reads DestinationNodeName in place and checks its syntax in the same pass: at most
 /// [`DEST_SCAN_UNITS`] units, stopping at the NUL or at the first unit that cannot be in a
-/// node name (R1, SPEC §3).
+/// node name (R1, SPEC §3). Unrolled (one table load and one compare per unit, A15); decides
+/// exactly as [`DestArg::scan`] (tested below).
 ///
 /// # Safety
 /// `dest` is NULL or readable up to its NUL or `DEST_SCAN_UNITS` units, whichever is first.
@@ -421,18 +425,41 @@ unsafe fn scan_dest<'a>(dest: LPCWSTR) -> DestArg<'a> {
     if dest.is_null() {
         return DestArg::NULL;
     }
-    for i in 0..DEST_SCAN_UNITS {
-        // SAFETY: by the caller's contract; never past the first NUL nor the 16-unit bound.
-        match scan_step(i, unsafe { *dest.add(i) }) {
-            ScanStep::Next => {}
-            ScanStep::End(len) => {
-                // SAFETY: the `len` units before the NUL were just read, so they are
-                // readable; the caller keeps them alive for the call.
-                let units = unsafe { std::slice::from_raw_parts(dest, len) };
-                return DestArg::checked(units);
+    macro_rules! unit {
+        ($i:literal) => {
+            // SAFETY: by the caller's contract: units 0..$i were node-name characters (not
+            // the NUL) and $i < DEST_SCAN_UNITS, so unit $i is readable.
+            let class = unit_class(unsafe { *dest.add($i) });
+            if class != UNIT_NODE {
+                if class == UNIT_END && $i > 0 {
+                    // SAFETY: the $i units before the NUL were just read, so they are
+                    // readable; the caller keeps them alive for the call.
+                    return DestArg::checked(unsafe { std::slice::from_raw_parts(dest, $i) });
+                }
+                return DestArg::INVALID;
             }
-            ScanStep::Invalid => return DestArg::INVALID,
-        }
+        };
+    }
+    unit!(0);
+    unit!(1);
+    unit!(2);
+    unit!(3);
+    unit!(4);
+    unit!(5);
+    unit!(6);
+    unit!(7);
+    unit!(8);
+    unit!(9);
+    unit!(10);
+    unit!(11);
+    unit!(12);
+    unit!(13);
+    unit!(14);
+    // The 16th unit (index NODE_NAME_MAX) can only be the NUL of a 15-unit name.
+    // SAFETY: units 0..15 were node-name characters, so unit 15 is readable.
+    if unit_class(unsafe { *dest.add(DEST_SCAN_UNITS - 1) }) == UNIT_END {
+        // SAFETY: the 15 units before the NUL were just read.
+        return DestArg::checked(unsafe { std::slice::from_raw_parts(dest, DEST_SCAN_UNITS - 1) });
     }
     DestArg::INVALID
 }
@@ -733,6 +760,44 @@ mod tests {
         assert_eq!(decode_resid(4, r), 0);
         assert_eq!(decode_resid(3, ptr::null_mut()), 0);
         assert!(encode_resid(0, 1usize << TAG_SHIFT).is_none());
+    }
+
+    #[test]
+    fn unrolled_destination_scan_decides_as_the_rules_scan() {
+        let units: Vec<u16> = [b'n', b'2', b'-', b'Z', b'_', 0]
+            .iter()
+            .map(|&b| u16::from(b))
+            .chain([0x00E9, 0x4E2D, 0xD83D])
+            .collect();
+        let check = |name: &[u16]| {
+            // The host's buffer: the units, then a NUL, so no scan reads past it.
+            let mut buf = name.to_vec();
+            buf.push(0);
+            // SAFETY: `buf` is NUL-terminated and lives across the call.
+            let abi = unsafe { scan_dest(buf.as_ptr()) };
+            assert_eq!(abi, DestArg::scan(&buf), "{name:?}");
+        };
+        // Every name of up to 3 units over the alphabet, then every length up to 17.
+        for a in &units {
+            check(&[*a]);
+            for b in &units {
+                check(&[*a, *b]);
+                for c in &units {
+                    check(&[*a, *b, *c]);
+                }
+            }
+        }
+        for len in 0..=17 {
+            let name = vec![u16::from(b'a'); len];
+            check(&name);
+            for bad in [u16::from(b'.'), 0x00E9] {
+                let mut late = name.clone();
+                late.push(bad);
+                check(&late);
+            }
+        }
+        // SAFETY: NULL is allowed.
+        assert_eq!(unsafe { scan_dest(ptr::null()) }, DestArg::NULL);
     }
 
     #[test]

@@ -7,12 +7,13 @@
 //! `emit` closure while the registry is held, so their order is the order of the changes
 //! (A11); nothing here calls the host.
 
+use super::fast;
 use super::rules::{self, Decision, OfflineCall, WorkEnd};
 use super::sync::AtomicWord;
-use super::word::{resid, split_resid, Traits, Word};
+use super::word::{resid, split_resid, Traits, Word, STATE_MASK};
 use super::Notice;
 use crate::resource_dll::WorkloadControl;
-use crate::types::{ErrorCode, NodeName, ResourceState, WorkMode};
+use crate::types::{ErrorCode, NodeName, OfflineFlags, ResourceState, WorkMode};
 
 /// Most resources one instance holds open at once (bounds the slot table; TigerBeetle style).
 pub const MAX_SLOTS: usize = 1024;
@@ -62,11 +63,17 @@ pub enum Hot {
 
 /// Where a lock-free OfflineV2 learns whether a destination is reachable (R5).
 pub trait Links {
+    /// True if some link from this node is down (cheap: the fast path asks it first).
+    fn any_down(&self) -> bool;
     /// True if the link from this node to `dest` is down.
     fn unreachable(&self, dest: &[u16]) -> bool;
 }
 
 impl Links for [NodeName] {
+    #[inline(always)]
+    fn any_down(&self) -> bool {
+        !self.is_empty()
+    }
     fn unreachable(&self, dest: &[u16]) -> bool {
         self.iter().any(|n| n.eq_utf16(dest))
     }
@@ -134,9 +141,81 @@ pub fn decide_and_apply<A: AtomicWord>(words: &[A], resid: usize, mut decide: im
     }
 }
 
-/// OfflineV2 after R1: R2, then R3–R7 (R9), lock-free.
+/// OfflineV2 after R1: R2, then R3–R7 (R9), lock-free: the fast path over
+/// [`fast::OFFLINE_TABLE`] (A15), the generic path when the table does not decide.
 #[inline(always)]
 pub fn offline_v2<A: AtomicWord, L: Links + ?Sized>(
+    words: &[A],
+    links: &L,
+    resid: usize,
+    call: &OfflineCall<'_>,
+) -> Hot {
+    offline_v2_with(words, links, resid, call, &fast::OFFLINE_TABLE)
+}
+
+/// [`offline_v2`] deciding with `table` (tests run it on a deliberately broken copy).
+///
+/// R5 first: with a link down, a move leg (destination set, neither 0x08 nor 0x20) takes
+/// the generic path, which asks the links at R5's turn. Otherwise R5 cannot answer, and the
+/// word's low byte and 0x01 pick the table entry: an answer, or a move to another state with
+/// one compare-and-swap (retried with the word found if it changed), or "generic" (an armed
+/// panic, R8). R2 is the generation check, as in the generic path.
+#[inline(always)]
+pub fn offline_v2_with<A: AtomicWord, L: Links + ?Sized>(
+    words: &[A],
+    links: &L,
+    resid: usize,
+    call: &OfflineCall<'_>,
+    table: &fast::OfflineTable,
+) -> Hot {
+    let move_leg = call.dest.is_some()
+        && !call.flags.intersects(
+            OfflineFlags::RETURNING_TO_SOURCE_NODE_BECAUSE_OF_ERROR
+                | OfflineFlags::IGNORE_NETWORK_CONNECTIVITY,
+        );
+    if move_leg && links.any_down() {
+        return offline_v2_cold(words, links, resid, call);
+    }
+    let Some((word, generation)) = slot_of(words, resid) else {
+        return Hot::Done(ErrorCode::ERROR_RESOURCE_NOT_FOUND);
+    };
+    let mut w = word.load();
+    loop {
+        if Word(w).generation() != generation {
+            return Hot::Done(ErrorCode::ERROR_RESOURCE_NOT_FOUND);
+        }
+        let entry = table[fast::key(w, call.flags)];
+        if entry & fast::GENERIC != 0 {
+            return offline_v2_cold(words, links, resid, call);
+        }
+        let code = Hot::Done(ErrorCode(entry & fast::CODE_MASK));
+        let to = u64::from(entry >> fast::TO_SHIFT);
+        if to == 0 {
+            return code;
+        }
+        match word.cas(w, (w & !STATE_MASK) | to) {
+            Ok(()) => return code,
+            Err(found) => w = found,
+        }
+    }
+}
+
+/// The generic path out of line: the fast path's fallback (A15).
+#[cold]
+#[inline(never)]
+fn offline_v2_cold<A: AtomicWord, L: Links + ?Sized>(
+    words: &[A],
+    links: &L,
+    resid: usize,
+    call: &OfflineCall<'_>,
+) -> Hot {
+    offline_v2_generic(words, links, resid, call)
+}
+
+/// OfflineV2 after R1 by the rules as written (R2, then R3–R7 in order, R9), lock-free: the
+/// fast path's fallback and its reference in the equivalence tests.
+#[inline]
+pub fn offline_v2_generic<A: AtomicWord, L: Links + ?Sized>(
     words: &[A],
     links: &L,
     resid: usize,

@@ -3,6 +3,8 @@
 //! - [`rules`]: R1–R9 as pure functions over a call and one resource's word — the only
 //!   decision code, used by every instance below.
 //! - [`word`]: the per-resource atomic word and the generation-checked RESID layout (A11).
+//! - [`fast`]: OfflineV2's fast path, R3–R7 from a compile-time table (A15); the rules stay
+//!   its cold fallback.
 //! - [`core`]: the operations, written once over any word slice: lock-free OfflineV2,
 //!   OnlineV2, Terminate and state queries; OpenV2, Close, controls and Reset on a
 //!   [`core::Registry`].
@@ -16,6 +18,7 @@
 //! checking). Its callbacks are collected in an outbox and taken by the caller after the call.
 
 pub mod core;
+pub mod fast;
 pub mod rules;
 pub mod shared;
 pub mod sync;

@@ -51,6 +51,38 @@ pub fn scan_step(index: usize, unit: u16) -> ScanStep {
     }
 }
 
+/// What one unit of a DestinationNodeName is, for the ABI's unrolled scan (R1, SPEC §3):
+/// [`UNIT_NODE`], [`UNIT_END`] or [`UNIT_BAD`]. One table load per unit; decides exactly as
+/// [`scan_step`] does (`abi::dll`'s tests compare the two scans).
+#[must_use]
+#[inline(always)]
+pub fn unit_class(unit: u16) -> u8 {
+    UNIT_CLASS
+        .get(usize::from(unit))
+        .copied()
+        .unwrap_or(UNIT_BAD)
+}
+
+/// [`unit_class`]: a character outside `[A-Za-z0-9-]` (or outside ASCII).
+pub const UNIT_BAD: u8 = 0;
+/// [`unit_class`]: a node-name character.
+pub const UNIT_NODE: u8 = 1;
+/// [`unit_class`]: the NUL.
+pub const UNIT_END: u8 = 2;
+
+static UNIT_CLASS: [u8; 128] = {
+    let mut t = [UNIT_BAD; 128];
+    let mut c = 0;
+    while c < 128 {
+        if NODE_CHAR[c] {
+            t[c] = UNIT_NODE;
+        }
+        c += 1;
+    }
+    t[0] = UNIT_END;
+    t
+};
+
 /// `[A-Za-z0-9-]` over the ASCII range (SPEC §3): one table load per unit.
 static NODE_CHAR: [bool; 128] = {
     let mut t = [false; 128];

@@ -116,9 +116,13 @@ impl<C: Copy + Send, const N: usize> SharedInstance<StdSync, C, N> {
 }
 
 impl<S: Facade, C: Copy + Send, const N: usize> Links for SharedInstance<S, C, N> {
+    #[inline(always)]
+    fn any_down(&self) -> bool {
+        self.links_down.load() != 0
+    }
     #[inline]
     fn unreachable(&self, dest: &[u16]) -> bool {
-        self.links_down.load() != 0 && self.registry.with(|r| r.down_links.unreachable(dest))
+        self.any_down() && self.registry.with(|r| r.down_links.unreachable(dest))
     }
 }
 

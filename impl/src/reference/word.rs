@@ -37,15 +37,20 @@ pub const SLOT_BITS: u32 = 16;
 /// Bits of a slot generation (in the word and in a RESID).
 pub const GEN_BITS: u32 = 40;
 const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
-const GEN_SHIFT: u32 = 24;
-const STATE_MASK: u64 = 0x7;
-const TRAITS_SHIFT: u32 = 3;
+/// Where the generation starts in a word (bits 24..64).
+pub(crate) const GEN_SHIFT: u32 = 24;
+/// The state field of a word (bits 0..3; 0, 6 and 7: closed).
+pub(crate) const STATE_MASK: u64 = 0x7;
+/// Where the traits start in a word (bits 3..8).
+pub(crate) const TRAITS_SHIFT: u32 = 3;
 
 /// The largest RESID value the reference DLL hands out (56 bits: room for the ABI's
 /// instance tag in the top byte, A2).
 pub const RESID_MAX: usize = (1 << (GEN_BITS + SLOT_BITS)) - 1;
 
-fn state_code(state: ResourceState) -> u64 {
+/// The code of an open state in a word's state field (1..=5).
+#[must_use]
+pub(crate) const fn state_code(state: ResourceState) -> u64 {
     match state {
         ResourceState::Offline => 1,
         ResourceState::OnlinePending => 2,
