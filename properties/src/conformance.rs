@@ -237,8 +237,10 @@ pub fn lockstep(
         inner: &mut model,
         log: Vec::new(),
     };
+    // And every implementation step by the SPEC §6 property monitors (issue 10).
     let report = Replay::new(&scenario)
         .with(DllRulesChecker::new(monitors))
+        .with(crate::monitors::MonitorChecker::new(&scenario, "impl"))
         .run(&mut [&mut imp as &mut dyn Side, &mut recorder]);
     Ok((report, recorder.log))
 }

@@ -42,6 +42,18 @@ pub trait StepChecker {
     fn finish(&mut self, _names: &Names<'_>, _failures: &mut Vec<StepFailure>) {}
 }
 
+/// A borrowed checker checks as the checker does (so a caller can read its state after the
+/// run, e.g. [`crate::monitors::MonitorChecker`]'s trace error).
+impl<T: StepChecker + ?Sized> StepChecker for &mut T {
+    fn check_step(&mut self, step: &StepView<'_>, failures: &mut Vec<StepFailure>) {
+        (**self).check_step(step, failures);
+    }
+
+    fn finish(&mut self, names: &Names<'_>, failures: &mut Vec<StepFailure>) {
+        (**self).finish(names, failures);
+    }
+}
+
 impl StepView<'_> {
     /// The two sides, when there are two (lockstep comparisons need both).
     #[must_use]

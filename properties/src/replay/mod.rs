@@ -36,9 +36,10 @@ use std::fmt;
 use crate::scenario::{CallEntry, Scenario, Step};
 
 use offline_v2::types::{PersistentState, ResourceState};
+use serde::{Deserialize, Serialize};
 
 /// An entry point in an observation (Open and Close are never compared with `check_calls`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ObsEntry {
     /// OpenV2.
     Open,
@@ -66,7 +67,10 @@ impl ObsEntry {
 }
 
 /// What an outside observer sees a side do, in order (D5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// In a trace file (`docs/trace-format.md`) each is an object tagged by `out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "out", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Obs {
     /// The call's return code, and the operation id if accepted.
     Returned {
@@ -82,6 +86,7 @@ pub enum Obs {
         /// Resource index.
         resource: u8,
         /// Value.
+        #[serde(with = "crate::scenario::vocab::word")]
         state: PersistentState,
     },
     /// Operation completed.
@@ -107,7 +112,8 @@ pub enum ObsKind {
 }
 
 /// A DLL call by the host, in the common vocabulary of both sides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CallObs {
     /// Node index.
     pub node: u8,
@@ -190,15 +196,18 @@ pub fn of_kind(outputs: &[Obs], kind: ObsKind) -> Vec<Obs> {
 }
 
 /// A side's host view (SPEC §7 `check`): per group and per resource, declaration order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HostView {
     /// Owner node index per group.
     pub owner: Vec<u8>,
     /// Queued per group.
     pub queued: Vec<bool>,
     /// State per resource.
+    #[serde(with = "crate::monitors::record::word_list")]
     pub state: Vec<ResourceState>,
     /// Persistent state per resource.
+    #[serde(with = "crate::monitors::record::word_list")]
     pub persistent: Vec<PersistentState>,
     /// Locked per resource.
     pub locked: Vec<bool>,

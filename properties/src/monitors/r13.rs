@@ -1,0 +1,105 @@
+//! R13: client calls return at once — exactly one return code per call, none for events —
+//! and a rejected call (an error code) changes nothing at all: no DLL call, no persistent
+//! write, no completion, no operation id, and the host view after equals the one before. A
+//! "nothing to do" answer (ERROR_SUCCESS of OfflineResourceEx, OnlineResourceEx or
+//! MoveGroupEx) calls no DLL entry and completes nothing; it may only write the persistent
+//! state of its resource (R11, D8).
+//!
+//! Raw DLL calls (`raw_offline_v2`) are not client calls: they answer with the DLL's code
+//! and the host is not told (SPEC §7); only their single return code is checked here.
+
+use super::input::{returned, In, PENDING, SUCCESS};
+use super::{Monitor, StepRecord, Topology, Violation};
+use crate::replay::{HostView, Obs};
+
+/// The R13 monitor (needs no state of its own).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RejectedChangeNothing;
+
+impl Monitor for RejectedChangeNothing {
+    fn rule(&self) -> &'static str {
+        "R13"
+    }
+
+    fn observe(
+        &mut self,
+        topo: &Topology,
+        before: &HostView,
+        rec: &StepRecord,
+        out: &mut Vec<Violation>,
+    ) {
+        let input = In::of(topo, &rec.input);
+        let is_call = matches!(rec.input, crate::scenario::Step::Call { .. });
+        let n_returned = rec
+            .outputs
+            .iter()
+            .filter(|o| matches!(o, Obs::Returned { .. }))
+            .count();
+        let mut violation = |what: &str, expected: String, observed: String| {
+            out.push(Violation {
+                rule: "R13",
+                step: rec.index,
+                what: what.to_owned(),
+                expected,
+                observed,
+            });
+        };
+        let wanted = usize::from(is_call);
+        if n_returned != wanted {
+            violation(
+                "a call returns exactly one code, an event none",
+                format!("{wanted} return code(s)"),
+                format!("{n_returned}"),
+            );
+            return;
+        }
+        if !input.is_client_call() {
+            return;
+        }
+        let Some((code, op)) = returned(rec) else {
+            return;
+        };
+        let others: Vec<&Obs> = rec
+            .outputs
+            .iter()
+            .filter(|o| !matches!(o, Obs::Returned { .. }))
+            .collect();
+        if code != SUCCESS && code != PENDING {
+            if op.is_some() || !others.is_empty() {
+                violation(
+                    "a rejected call emits nothing and starts no operation",
+                    "only the return code".into(),
+                    format!("op {op:?}, then {others:?}"),
+                );
+            }
+            if rec.view != *before {
+                violation(
+                    "a rejected call changes nothing",
+                    format!("host view {before:?}"),
+                    format!("host view {:?}", rec.view),
+                );
+            }
+        } else if code == SUCCESS && !matches!(input, In::Cancel { .. }) {
+            let busy: Vec<&&Obs> = others
+                .iter()
+                .filter(|o| !matches!(o, Obs::PersistentWrite { .. }))
+                .collect();
+            if op.is_some() || !busy.is_empty() {
+                violation(
+                    "ERROR_SUCCESS means nothing to do: no DLL call, no operation",
+                    "at most a persistent write".into(),
+                    format!("op {op:?}, then {busy:?}"),
+                );
+            }
+            let mut same = rec.view.clone();
+            same.persistent.clone_from(&before.persistent);
+            if same != *before {
+                violation(
+                    "ERROR_SUCCESS means nothing to do: the host view changes only in persistent state",
+                    format!("host view {before:?}"),
+                    format!("host view {:?}", rec.view),
+                );
+            }
+        }
+    }
+}
