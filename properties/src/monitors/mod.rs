@@ -241,7 +241,7 @@ impl Monitors {
         let before = topo.initial.clone();
         let monitors: Vec<Box<dyn Monitor + Send>> = vec![
             Box::new(r10::SingleOwner::new(&topo)),
-            Box::new(r11::PersistentDiscipline::default()),
+            Box::new(r11::PersistentDiscipline),
             Box::new(r12::ExactFlags::new(&topo)),
             Box::new(r4::LockedNeedsIgnore::new(&topo)),
             Box::new(r13::RejectedChangeNothing),

@@ -301,10 +301,13 @@ fn follow(f: &mut Flight, c: &CallObs) {
                 _ => f.aborted = true,
             }
         }
-        ObsEntry::OnlineV2 if c.node == dst && f.passed && !f.back => {
-            if c.result.is_some_and(|a| a != SUCCESS && a != PENDING) {
-                f.failed_on_dest = true;
-            }
+        ObsEntry::OnlineV2
+            if c.node == dst
+                && f.passed
+                && !f.back
+                && c.result.is_some_and(|a| a != SUCCESS && a != PENDING) =>
+        {
+            f.failed_on_dest = true;
         }
         // An online on D that timed out is Terminated (R19): a failure on D.
         ObsEntry::Terminate if c.node == dst && f.passed && !f.back => f.failed_on_dest = true,
