@@ -24,7 +24,7 @@ impl<'w> MonitorChecker<'w> {
     pub fn new(scenario: &Scenario, side: &'static str) -> Self {
         Self {
             side,
-            monitors: Topology::new(&scenario.nodes, &scenario.groups)
+            monitors: Topology::new(&scenario.nodes, &scenario.groups, &scenario.config)
                 .ok()
                 .map(Monitors::all),
             trace: None,

@@ -13,9 +13,11 @@
 //! | [`r11`] | R11 persistent writes only from accepted OnlineResourceEx / OfflineResourceEx |
 //! | [`r12`] | R12 exact OfflineV2 flags and destination |
 //! | [`r4`] | R4 no offline of a locked resource without 0x01 |
-//! | [`r13`] | R13 rejected calls change nothing and emit nothing |
+//! | [`r13`] | R13 rejected calls change nothing and emit nothing; accepted calls passed check 7 |
 //! | [`r14`] | R14 exactly one completion per accepted operation, on a settled group |
 //! | [`queued`] | SPEC §3/§6 at most one queued (and one in-flight) operation per group |
+//! | [`r19`] | R19 a pending call is Terminated at the tick that reaches `pending_timeout` |
+//! | [`r1`] | R1 raw OfflineV2 calls with arguments R1 refuses answer ERROR_INVALID_PARAMETER |
 //!
 //! Where the SPEC is open the monitors use the readings of `docs/decisions.md` (cited as
 //! `D…`/`I…`); the ones added for the monitors are `P1`–`P4`.
@@ -24,11 +26,13 @@ pub mod checker;
 pub mod input;
 pub mod ops;
 pub mod queued;
+pub mod r1;
 pub mod r10;
 pub mod r11;
 pub mod r12;
 pub mod r13;
 pub mod r14;
+pub mod r19;
 pub mod r4;
 pub mod record;
 pub mod trace;
@@ -42,7 +46,7 @@ pub use record::{StepRecord, TraceHeader};
 pub use trace::{check_trace, TraceError, TraceVerdict};
 
 use crate::replay::HostView;
-use crate::scenario::GroupDecl;
+use crate::scenario::{Config, GroupDecl};
 
 /// The cluster as declared: what gives the indices of a record their meaning.
 #[derive(Debug, Clone)]
@@ -59,6 +63,8 @@ pub struct Topology {
     pub members: Vec<Vec<u8>>,
     /// The host view before the first step (SPEC §7 set-up, D4).
     pub initial: HostView,
+    /// `pending_timeout` in logical ms (R19, R22).
+    pub pending_timeout: u64,
 }
 
 /// Why a set-up cannot be monitored.
@@ -78,11 +84,15 @@ pub enum TopologyError {
 }
 
 impl Topology {
-    /// The topology of a set-up (`nodes`, `groups` of a scenario or a trace header).
+    /// The topology of a set-up (`nodes`, `groups`, `config` of a scenario or a trace header).
     ///
     /// # Errors
     /// [`TopologyError`] for a set-up that no record could index.
-    pub fn new(nodes: &[String], groups: &[GroupDecl]) -> Result<Self, TopologyError> {
+    pub fn new(
+        nodes: &[String],
+        groups: &[GroupDecl],
+        config: &Config,
+    ) -> Result<Self, TopologyError> {
         let too_many = |n: usize, what| {
             if n > 255 {
                 Err(TopologyError::TooMany(what))
@@ -105,6 +115,7 @@ impl Topology {
                 persistent: Vec::new(),
                 locked: Vec::new(),
             },
+            pending_timeout: config.pending_timeout,
         };
         for (gi, g) in groups.iter().enumerate() {
             let owner = nodes.iter().position(|n| *n == g.owner).ok_or_else(|| {
@@ -247,6 +258,8 @@ impl Monitors {
             Box::new(r13::RejectedChangeNothing),
             Box::new(r14::CompletesOnce::new(&topo)),
             Box::new(queued::OneQueued::new(&topo)),
+            Box::new(r19::TimeoutFires::new(&topo)),
+            Box::new(r1::RawValidation::new(&topo)),
         ];
         Self {
             topo,

@@ -6,7 +6,9 @@
 //! owner only after Close on the old one, or after the old one went Down); the host calls
 //! OnlineV2, OfflineV2 and Terminate only on an Up node that holds the resource open; after
 //! each step every declared group has a declared owner, and every resource that is pending or
-//! Online in the host view is open on its group's owner, which is Up.
+//! Online in the host view is open on its group's owner, which is Up; a group is owned by a
+//! Down node only while no node is Up, with every resource Offline (R20 fails it over within
+//! the crash's step otherwise).
 
 use offline_v2::types::ResourceState;
 
@@ -154,6 +156,40 @@ impl Monitor for SingleOwner {
                 }
             }
         }
-        let _ = state_of;
+        // R10/R20: a group stays on a Down owner only while no node is Up (a crash fails it
+        // over to an Up node within the step), and then with every resource Offline.
+        for (g, &owner) in rec.view.owner.iter().enumerate() {
+            if self.up.is_up(owner) {
+                continue;
+            }
+            let g8 = u8::try_from(g).unwrap_or(u8::MAX);
+            let not_offline: Vec<String> = topo
+                .members(g8)
+                .iter()
+                .filter(|&&r| state_of(&rec.view, r) != ResourceState::Offline)
+                .map(|&r| format!("{} {:?}", topo.resource_name(r), state_of(&rec.view, r)))
+                .collect();
+            if any_up || !not_offline.is_empty() {
+                violation(
+                    format!(
+                        "group {} stays on its Down owner {}",
+                        topo.group_name(g8),
+                        topo.node_name(owner)
+                    ),
+                    "failed over to an Up node (R20); on a Down owner only while no node is Up, \
+                     every resource Offline"
+                        .into(),
+                    format!(
+                        "{} node Up; {}",
+                        if any_up { "some" } else { "no" },
+                        if not_offline.is_empty() {
+                            "every resource Offline".to_owned()
+                        } else {
+                            not_offline.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
     }
 }

@@ -5,10 +5,19 @@
 //! MoveGroupEx) calls no DLL entry and completes nothing; it may only write the persistent
 //! state of its resource (R11, D8).
 //!
+//! Check 7 is judged where it is observable without replaying the whole check order: a call
+//! that is *accepted* (ERROR_IO_PENDING) has passed checks 1–6, so if the host's view before
+//! it showed a locked resource that check 7 names — the OfflineResourceEx's own resource not
+//! Offline, or for MoveGroupEx any resource of the group neither Offline nor Failed — and the
+//! client did not pass IGNORE_RESOURCE_STATUS, check 7 should have refused it with
+//! ERROR_CLUSTER_RESOURCE_LOCKED_STATUS (D3: the host's `locked` is what the DLL reported).
+//!
 //! Raw DLL calls (`raw_offline_v2`) are not client calls: they answer with the DLL's code
 //! and the host is not told (SPEC §7); only their single return code is checked here.
 
-use super::input::{returned, In, PENDING, SUCCESS};
+use offline_v2::types::{MoveGroupFlags, OfflineResourceFlags, ResourceState};
+
+use super::input::{returned, state_of, In, PENDING, SUCCESS};
 use super::{Monitor, StepRecord, Topology, Violation};
 use crate::replay::{HostView, Obs};
 
@@ -64,6 +73,19 @@ impl Monitor for RejectedChangeNothing {
             .iter()
             .filter(|o| !matches!(o, Obs::Returned { .. }))
             .collect();
+        if code == PENDING {
+            if let Some(r) = locked_for_check_7(topo, before, input) {
+                violation(
+                    "R13 check 7: a call without IGNORE_RESOURCE_STATUS on a locked resource",
+                    "ERROR_CLUSTER_RESOURCE_LOCKED_STATUS".into(),
+                    format!(
+                        "ERROR_IO_PENDING with {} locked and {:?}",
+                        topo.resource_name(r),
+                        state_of(before, r)
+                    ),
+                );
+            }
+        }
         if code != SUCCESS && code != PENDING {
             if op.is_some() || !others.is_empty() {
                 violation(
@@ -101,5 +123,35 @@ impl Monitor for RejectedChangeNothing {
                 );
             }
         }
+    }
+}
+
+/// The locked resource that makes R13 check 7 refuse `input`, given the host view before it.
+fn locked_for_check_7(topo: &Topology, before: &HostView, input: In) -> Option<u8> {
+    let locked = |r: u8| before.locked.get(usize::from(r)).copied().unwrap_or(false);
+    match input {
+        In::Offline {
+            resource: Some(r),
+            flags,
+        } if !flags.contains(OfflineResourceFlags::IGNORE_RESOURCE_STATUS)
+            && locked(r)
+            && state_of(before, r) != ResourceState::Offline =>
+        {
+            Some(r)
+        }
+        In::Move {
+            group: Some(g),
+            flags,
+            ..
+        } if !flags.contains(MoveGroupFlags::IGNORE_RESOURCE_STATUS) => {
+            topo.members(g).iter().copied().find(|&r| {
+                locked(r)
+                    && !matches!(
+                        state_of(before, r),
+                        ResourceState::Offline | ResourceState::Failed
+                    )
+            })
+        }
+        _ => None,
     }
 }

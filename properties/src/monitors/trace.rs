@@ -70,9 +70,11 @@ pub fn check_trace(input: impl BufRead) -> Result<TraceVerdict, TraceError> {
             ),
         });
     }
-    let topo = Topology::new(&header.nodes, &header.groups).map_err(|e| TraceError::Line {
-        line: line_no,
-        message: e.to_string(),
+    let topo = Topology::new(&header.nodes, &header.groups, &header.config).map_err(|e| {
+        TraceError::Line {
+            line: line_no,
+            message: e.to_string(),
+        }
     })?;
     let mut monitors = Monitors::all(topo);
     let mut verdict = TraceVerdict {
