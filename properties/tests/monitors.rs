@@ -631,3 +631,99 @@ fn r1_a_raw_call_with_reserved_set_answered_success() {
     };
     breaks_exactly(&topo, &records, "R1", 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Trace files through the command line: `replay --trace` of the public corpus passes
+// `monitor`; one flag bit changed by hand fails it naming R12, the step and both values;
+// a file that is not a trace is bad input.
+
+fn offline_v2(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_offline-v2"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn replay_trace_of_the_corpus_passes_monitor_and_one_flipped_flag_bit_fails_it() {
+    let dir = std::env::temp_dir().join(format!("offline-v2-monitor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let trace = dir.join("corpus.jsonl");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let o = offline_v2(&[
+        "replay".as_ref(),
+        "--quiet".as_ref(),
+        "--trace".as_ref(),
+        trace.as_os_str(),
+        corpus.as_os_str(),
+    ]);
+    assert!(
+        o.status.success(),
+        "replay: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let o = offline_v2(&["monitor".as_ref(), trace.as_os_str()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("every monitor held"), "{out}");
+    let headers = std::fs::read_to_string(&trace)
+        .expect("the trace")
+        .lines()
+        .filter(|l| l.starts_with("{\"trace\""))
+        .count();
+    assert_eq!(headers, files("scenarios").len(), "one header per scenario");
+
+    // Hand edit: the first OfflineV2 of a move (flags with DO_NOT_UPDATE 0x40) loses that bit.
+    let text = std::fs::read_to_string(&trace).expect("the trace");
+    let mut edited = Vec::new();
+    let mut done = None;
+    for line in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("JSON lines");
+        if done.is_none() && v.get("trace").is_none() {
+            let index = v["index"].as_u64();
+            if let Some(outs) = v["outputs"].as_array_mut() {
+                for o in outs {
+                    let flags = o["flags"].as_u64().unwrap_or(0);
+                    if o["out"] == "call" && o["entry"] == "OfflineV2" && flags & 0x42 == 0x42 {
+                        o["flags"] = (flags ^ 0x40).into();
+                        done = Some((index, flags));
+                        break;
+                    }
+                }
+            }
+        }
+        edited.push(v.to_string());
+    }
+    let (step, flags) = done.expect("the corpus has a move with RETURN_TO_SOURCE");
+    let bad = dir.join("edited.jsonl");
+    std::fs::write(&bad, edited.join("\n")).expect("write");
+    let o = offline_v2(&["monitor".as_ref(), bad.as_os_str()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let step = step.expect("records have an index");
+    assert!(
+        out.contains(&format!("R12 violated at step {step}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("expected: flags {flags:#04x}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("observed: flags {:#04x}", flags ^ 0x40)),
+        "{out}"
+    );
+
+    // Not a trace: exit 2 with the line.
+    let junk = dir.join("junk.jsonl");
+    std::fs::write(&junk, "{\"index\":0}\n").expect("write");
+    let o = offline_v2(&["monitor".as_ref(), junk.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 1"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

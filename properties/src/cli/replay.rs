@@ -51,6 +51,11 @@ pub struct ReplayArgs {
     /// Also write the report as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Write the implementation's trace to FILE as JSON lines (docs/trace-format.md): per
+    /// scenario a header line, then one record per call or event step. Check it with
+    /// `offline-v2 monitor FILE`.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
 }
 
 /// Which sides a replay runs.
@@ -111,7 +116,30 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         deadline: None,
         print,
     };
-    let mut phase = replay_phase("replay", "scenario replay", &scenarios, &dll, options);
+    let mut trace_file = match args.trace.as_ref().map(std::fs::File::create).transpose() {
+        Ok(f) => f.map(std::io::BufWriter::new),
+        Err(e) => {
+            let shown = args.trace.as_ref().map(|p| p.display().to_string());
+            return bad_input(format!(
+                "cannot write the trace {}: {e}",
+                shown.unwrap_or_default()
+            ));
+        }
+    };
+    let trace = trace_file.as_mut().map(|w| w as &mut dyn Write);
+    let mut phase = replay_phase_traced(
+        "replay",
+        "scenario replay",
+        &scenarios,
+        &dll,
+        options,
+        trace,
+    );
+    if let Some(mut w) = trace_file {
+        if let Err(e) = w.flush() {
+            return bad_input(format!("cannot write the trace: {e}"));
+        }
+    }
     if phase.status == Status::NothingRan {
         let shown: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         phase.reason = Some(format!("no scenario file in {}", shown.join(", ")));
