@@ -20,7 +20,8 @@
 //! | [`r1`] | R1 raw OfflineV2 calls with arguments R1 refuses answer ERROR_INVALID_PARAMETER |
 //!
 //! Where the SPEC is open the monitors use the readings of `docs/decisions.md` (cited as
-//! `D…`/`I…`); the ones added for the monitors are `P1`–`P4`.
+//! `D…`/`I…`); the ones added for the monitors are `P1`–`P5`. The record and its JSON-lines
+//! form are described in `docs/trace-format.md`.
 
 pub mod checker;
 pub mod input;
