@@ -727,3 +727,51 @@ fn replay_trace_of_the_corpus_passes_monitor_and_one_flipped_flag_bit_fails_it()
     assert!(String::from_utf8_lossy(&o.stderr).contains("line 1"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_record_that_does_not_fit_its_header_is_bad_input() {
+    let (_, records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    let header = offline_v2_properties::monitors::TraceHeader::of(&scenario(RETURN_TO_SOURCE));
+    let mut rec = records[0].clone();
+    rec.view.owner = vec![0, 0]; // two groups in a one-group cluster
+    let text = format!(
+        "{}\n{}\n",
+        serde_json::to_string(&header).expect("header"),
+        serde_json::to_string(&rec).expect("record")
+    );
+    let err = offline_v2_properties::monitors::check_trace(text.as_bytes()).expect_err("bad input");
+    assert!(err.to_string().starts_with("line 2:"), "{err}");
+    // And a clean one passes.
+    let text = format!(
+        "{}\n{}\n",
+        serde_json::to_string(&header).expect("header"),
+        serde_json::to_string(&records[0]).expect("record")
+    );
+    let verdict = offline_v2_properties::monitors::check_trace(text.as_bytes()).expect("a trace");
+    assert_eq!((verdict.traces, verdict.steps), (1, 1));
+    assert!(verdict.violation.is_none());
+}
+
+/// The same monitors on the model side of the corpus replay (the model is a second, independent
+/// engine: a monitor that fires on it and not on the implementation names a misreading of one
+/// of them).
+#[test]
+fn the_corpus_holds_under_every_monitor_on_the_model_too() {
+    let mut failures = Vec::new();
+    for f in files("scenarios").into_iter().chain(files("regressions")) {
+        let s = Scenario::load(&f).expect("parses");
+        let mut model =
+            offline_v2_properties::model_side::ModelSide::new(&s).expect("model set-up");
+        let report = Replay::new(&s)
+            .with(MonitorChecker::new(&s, "model"))
+            .run(&mut [&mut model as &mut dyn Side]);
+        for x in report
+            .failures
+            .iter()
+            .filter(|x| x.what.contains("SPEC monitor"))
+        {
+            failures.push(format!("{}: {x}", f.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -90,6 +90,10 @@ pub fn check_trace(input: impl BufRead) -> Result<TraceVerdict, TraceError> {
             serde_json::from_value(value).map_err(|e| bad(format!("not a step record: {e}")))?;
         verdict.steps += 1;
         if let Some(v) = monitors.observe(&rec).into_iter().next() {
+            if v.rule == "trace" {
+                // A record that does not fit its header is bad input, not a broken rule.
+                return Err(bad(format!("{}: {}", v.what, v.expected)));
+            }
             verdict.violation = Some((v, line_no, name.clone()));
             return Ok(verdict);
         }
