@@ -13,11 +13,13 @@ use offline_v2::loader::LoadedDll;
 use offline_v2::reference::ReferenceDll;
 use offline_v2::seeded::SeededBug;
 use offline_v2::types::{NodeId, PersistentState, ResourceState};
+use offline_v2_model::bugs::Bug;
 use offline_v2_model::config::ModelConfig;
 use offline_v2_properties::conformance::{
     fixtures, model_paths, scenario_of_setup, steps_of_path, steps_strategy,
 };
 use offline_v2_properties::impl_side::{input_of_call, ImplSide};
+use offline_v2_properties::model_side::{model_setup, ModelSide};
 use offline_v2_properties::monitors::{MonitorChecker, Monitors, StepRecord, Topology, Violation};
 use offline_v2_properties::replay::{CallObs, Obs, ObsEntry, Replay, ReplayReport, Side};
 use offline_v2_properties::scenario::{Scenario, Step};
@@ -774,4 +776,109 @@ fn the_corpus_holds_under_every_monitor_on_the_model_too() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The model's deliberate bugs (`offline_v2_model::bugs::Bug`), judged by the same monitors on
+// the model alone (no implementation, no lockstep): the corpus, random steps on the fixtures
+// and every path of the broken model's default configuration up to depth 3.
+
+fn model_alone(setup: &Scenario, steps: &[Step], bug: Bug) -> Option<String> {
+    let mut s = setup.clone();
+    s.steps = steps.to_vec();
+    let cfg = ModelConfig::from_setup(model_setup(&s)).with_bug(bug);
+    let mut model = ModelSide::with_config(&s, cfg).ok()?;
+    let report = Replay::new(&s)
+        .with(MonitorChecker::new(&s, "model"))
+        .run(&mut [&mut model as &mut dyn Side]);
+    report
+        .failures
+        .iter()
+        .find(|f| f.what.contains("SPEC monitor"))
+        .map(ToString::to_string)
+}
+
+fn hunt_model(bug: Bug) -> Option<(String, String, usize)> {
+    for f in files("scenarios") {
+        let s = Scenario::load(&f).expect("parses");
+        if let Some(text) = model_alone(&s, &s.steps, bug) {
+            return Some((text, f.display().to_string(), s.steps.len()));
+        }
+    }
+    let mut runner = TestRunner::deterministic();
+    for setup in fixtures() {
+        let strategy = steps_strategy(&setup, 24);
+        for case in 0..256 {
+            let steps = strategy.new_tree(&mut runner).expect("a case").current();
+            if let Some(text) = model_alone(&setup, &steps, bug) {
+                return Some((
+                    text,
+                    format!("random case {case} on {}", setup.name),
+                    steps.len(),
+                ));
+            }
+        }
+    }
+    let cfg = ModelConfig::default().with_bug(bug);
+    let setup = scenario_of_setup(&cfg.setup, "model-default");
+    for (i, path) in model_paths(&cfg, 3).iter().enumerate() {
+        let steps = steps_of_path(&setup, path);
+        if let Some(text) = model_alone(&setup, &steps, bug) {
+            return Some((text, format!("model path {i} (depth 3)"), steps.len()));
+        }
+    }
+    None
+}
+
+/// Which model bugs the monitors catch on the model alone (printed; `-- --nocapture`), pinned.
+/// The liveness bugs are not safety violations: the monitors do not check §6's bounded
+/// liveness, so they cannot catch them (the model checker's bounded response does).
+#[test]
+fn model_bugs_judged_by_the_monitors_alone() {
+    assert_eq!(hunt_model(Bug::None), None, "the real model holds");
+    let mut table = vec!["model bug | caught by | on | steps".to_owned()];
+    let mut got = Vec::new();
+    for bug in Bug::ALL {
+        let found = hunt_model(bug);
+        let rule = found
+            .as_ref()
+            .map(|(text, _, _)| text.split_whitespace().nth(2).unwrap_or("?").to_owned());
+        table.push(match &found {
+            Some((_, input, len)) => format!(
+                "{bug:?} | monitor {} | {input} | {len}",
+                rule.as_deref().unwrap_or("?")
+            ),
+            None => format!("{bug:?} | not caught by the monitors alone | — | —"),
+        });
+        got.push((bug, rule, found.map(|f| f.0)));
+    }
+    println!("{}", table.join("\n"));
+    let expected: &[(Bug, Option<&str>)] = &[
+        (Bug::ReturnLegWithoutDnu, Some("R12")),
+        (Bug::FirstLegRtsWithoutDnu, Some("R12")),
+        (Bug::MoveUpdatesPersistent, Some("R11")),
+        (Bug::CancelCompletesTwice, Some("R14")),
+        (Bug::DllIgnoresLock, Some("R4")),
+        (Bug::CrashLosesOwner, Some("R10")),
+        // The write of a rejected call breaks R11 and R13 at once; R11's monitor runs first.
+        (Bug::RejectedOnlineWritesPersistent, Some("R11")),
+        (Bug::SecondQueuedMove, Some("R3-queue")),
+        // Liveness: nothing observable is wrong at any step.
+        (Bug::RetryNeverFires, None),
+        (Bug::RecoveryNeverSettles, None),
+        (Bug::DestSkipsLastResource, Some("R14")),
+        // The aborted operations never complete, so the next accepted one on the group is a
+        // second operation in flight.
+        (Bug::CrashForgetsCompletion, Some("R3-queue")),
+    ];
+    assert_eq!(expected.len(), Bug::ALL.len(), "every model bug is pinned");
+    for (bug, want) in expected {
+        let (_, rule, text) = got.iter().find(|(b, _, _)| b == bug).expect("listed");
+        assert_eq!(
+            rule.as_deref(),
+            *want,
+            "{bug:?}: {}",
+            text.as_deref().unwrap_or("")
+        );
+    }
 }
