@@ -247,6 +247,32 @@ fn raw_offline_v2<D: ResourceDll>(side: &ImplSide<D>, raw: &RawCall) -> RawOffli
     }
 }
 
+impl<D: ResourceDll> ImplSide<D> {
+    /// The DLL-side state ([`crate::replay::DllView`]) through each node's
+    /// [`ResourceDll::dll_state`], or `None` if a DLL cannot tell.
+    #[must_use]
+    pub fn dll_states(&self) -> Option<crate::replay::DllView> {
+        let nodes = self.nodes.len();
+        (0..nodes)
+            .map(|n| {
+                let node = NodeId(u8::try_from(n).ok()?);
+                (0..self.resources.len())
+                    .map(|r| {
+                        let resource = ResourceId(u8::try_from(r).ok()?);
+                        match self.cluster.resid(resource, node) {
+                            None => Some(None),
+                            Some(resid) => {
+                                let state = self.cluster.dll(node).dll_state(resid)?;
+                                Some(Some(state.map_or(-1, |s| s.cluster_value())))
+                            }
+                        }
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .collect()
+    }
+}
+
 impl<D: ResourceDll> Side for ImplSide<D> {
     fn name(&self) -> &'static str {
         "impl"
@@ -260,6 +286,10 @@ impl<D: ResourceDll> Side for ImplSide<D> {
     fn event(&mut self, event: &Event) -> Vec<Obs> {
         let input = self.input_of_event(event);
         self.run(input)
+    }
+
+    fn dll_view(&self) -> Option<crate::replay::DllView> {
+        self.dll_states()
     }
 
     fn view(&self) -> HostView {

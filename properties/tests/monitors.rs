@@ -292,6 +292,7 @@ fn r4_a_locked_resource_taken_offline_without_0x01() {
             result: Some(997),
         })],
         view,
+        dll: None,
     });
     breaks_exactly(&topo, &records, "R4", 4);
 }
@@ -452,6 +453,7 @@ fn alone(
             input: step.clone(),
             outputs,
             view: side.view(),
+            dll: side.dll_states(),
         };
         if let Some(v) = monitors.observe(&rec).into_iter().next() {
             let also = assertion.map_or(String::new(), |a| {
@@ -881,4 +883,37 @@ fn model_bugs_judged_by_the_monitors_alone() {
             text.as_deref().unwrap_or("")
         );
     }
+}
+
+#[test]
+fn the_records_carry_the_dll_side_state() {
+    let (_, records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    let last = records.last().expect("records");
+    // After the return, g1 is on n1: vm1 Online (2) and disk1 Online in n1's DLL, nothing
+    // held on n2.
+    assert_eq!(
+        last.dll,
+        Some(vec![vec![Some(2), Some(2)], vec![None, None]]),
+        "{last:?}"
+    );
+}
+
+#[test]
+fn r13_a_rejected_call_that_changes_the_dll_side_state() {
+    let (topo, mut records) = trace_of(&scenario(QUEUED));
+    records.retain(|r| r.index <= 4);
+    let rec = at(&mut records, 4); // rejected: unknown destination
+    let dll = rec.dll.as_mut().expect("the DLL-side state");
+    assert_eq!(dll[0][1], Some(2), "disk1 Online on n1");
+    dll[0][1] = Some(3);
+    breaks_exactly(&topo, &records, "R13", 4);
+}
+
+#[test]
+fn r10_a_resource_active_in_the_dll_of_a_node_that_does_not_own_it() {
+    let (topo, mut records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    let last = records.last_mut().expect("records");
+    let step = last.index;
+    last.dll.as_mut().expect("the DLL-side state")[1][0] = Some(2); // vm1 Online on n2 too
+    breaks_exactly(&topo, &records, "R10", step);
 }

@@ -84,6 +84,10 @@ impl StepChecker for MonitorChecker<'_> {
         }
     }
 
+    fn wants_dll_view(&self) -> bool {
+        true
+    }
+
     fn finish(&mut self, _names: &Names<'_>, _failures: &mut Vec<StepFailure>) {
         if let Some(out) = self.trace.as_deref_mut() {
             if let Err(e) = out.flush() {

@@ -256,7 +256,7 @@ impl Monitors {
             Box::new(r11::PersistentDiscipline),
             Box::new(r12::ExactFlags::new(&topo)),
             Box::new(r4::LockedNeedsIgnore::new(&topo)),
-            Box::new(r13::RejectedChangeNothing),
+            Box::new(r13::RejectedChangeNothing::default()),
             Box::new(r14::CompletesOnce::new(&topo)),
             Box::new(queued::OneQueued::new(&topo)),
             Box::new(r19::TimeoutFires::new(&topo)),

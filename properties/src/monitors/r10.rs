@@ -8,7 +8,8 @@
 //! each step every declared group has a declared owner, and every resource that is pending or
 //! Online in the host view is open on its group's owner, which is Up; a group is owned by a
 //! Down node only while no node is Up, with every resource Offline (R20 fails it over within
-//! the crash's step otherwise).
+//! the crash's step otherwise). When the record carries the DLL-side state, a resource is
+//! active (pending or Online) in at most one node's DLL, its group's owner's.
 
 use offline_v2::types::ResourceState;
 
@@ -151,6 +152,49 @@ impl Monitor for SingleOwner {
                             "open on {}, owner {}",
                             held.map_or("no node", |h| topo.node_name(h)),
                             if owner_up { "Up" } else { "Down" }
+                        ),
+                    );
+                }
+            }
+        }
+        // R10 on the DLL side, when the record carries it: a resource is OnlinePending,
+        // Online or OfflinePending in at most one node's DLL, and only on its group's owner.
+        if let Some(dll) = &rec.dll {
+            for r in 0..topo.resources.len() {
+                let r8 = u8::try_from(r).unwrap_or(u8::MAX);
+                let owner = rec.view.owner.get(usize::from(topo.group_of(r8))).copied();
+                let active: Vec<u8> = dll
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, per)| {
+                        per.get(r).copied().flatten().is_some_and(|v| {
+                            ResourceState::from_cluster_value(v).is_some_and(|s| {
+                                matches!(
+                                    s,
+                                    ResourceState::OnlinePending
+                                        | ResourceState::Online
+                                        | ResourceState::OfflinePending
+                                )
+                            })
+                        })
+                    })
+                    .map(|(n, _)| u8::try_from(n).unwrap_or(u8::MAX))
+                    .collect();
+                if active.len() > 1 || active.iter().any(|&n| Some(n) != owner) {
+                    let names: Vec<&str> = active.iter().map(|&n| topo.node_name(n)).collect();
+                    violation(
+                        format!(
+                            "{} is active in the DLL on {}",
+                            topo.resource_name(r8),
+                            names.join(" and ")
+                        ),
+                        format!(
+                            "active (pending or Online) only in the DLL of the owner {}",
+                            owner.map_or("?", |o| topo.node_name(o))
+                        ),
+                        format!(
+                            "DLL-side state {:?}",
+                            dll.iter().map(|p| p.get(r)).collect::<Vec<_>>()
                         ),
                     );
                 }

@@ -1,6 +1,7 @@
 //! R13: client calls return at once — exactly one return code per call, none for events —
 //! and a rejected call (an error code) changes nothing at all: no DLL call, no persistent
-//! write, no completion, no operation id, and the host view after equals the one before. A
+//! write, no completion, no operation id, and the host view after equals the one before, and
+//! so does the DLL-side state when the record carries it (compared with the previous record). A
 //! "nothing to do" answer (ERROR_SUCCESS of OfflineResourceEx, OnlineResourceEx or
 //! MoveGroupEx) calls no DLL entry and completes nothing; it may only write the persistent
 //! state of its resource (R11, D8).
@@ -21,9 +22,11 @@ use super::input::{returned, state_of, In, PENDING, SUCCESS};
 use super::{Monitor, StepRecord, Topology, Violation};
 use crate::replay::{HostView, Obs};
 
-/// The R13 monitor (needs no state of its own).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RejectedChangeNothing;
+/// The R13 monitor: its only state is the DLL-side state after the previous record.
+#[derive(Debug, Clone, Default)]
+pub struct RejectedChangeNothing {
+    last_dll: Option<crate::replay::DllView>,
+}
 
 impl Monitor for RejectedChangeNothing {
     fn rule(&self) -> &'static str {
@@ -37,6 +40,7 @@ impl Monitor for RejectedChangeNothing {
         rec: &StepRecord,
         out: &mut Vec<Violation>,
     ) {
+        let dll_before = std::mem::replace(&mut self.last_dll, rec.dll.clone());
         let input = In::of(topo, &rec.input);
         let is_call = matches!(rec.input, crate::scenario::Step::Call { .. });
         let n_returned = rec
@@ -100,6 +104,15 @@ impl Monitor for RejectedChangeNothing {
                     format!("host view {before:?}"),
                     format!("host view {:?}", rec.view),
                 );
+            }
+            if let (Some(b), Some(a)) = (&dll_before, &rec.dll) {
+                if a != b {
+                    violation(
+                        "a rejected call changes nothing, the DLL-side state included",
+                        format!("DLL-side state {b:?}"),
+                        format!("DLL-side state {a:?}"),
+                    );
+                }
             }
         } else if code == SUCCESS && !matches!(input, In::Cancel { .. }) {
             let busy: Vec<&&Obs> = others

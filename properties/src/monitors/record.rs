@@ -5,12 +5,12 @@
 //! input (a client call with its arguments or an environment event, in the SPEC §7 scenario
 //! vocabulary), every output in the order it happened (D5) — the call's return code, each DLL
 //! call with its node, entry point, resource, exact OfflineV2 flags, destination and answer,
-//! each persistent write, each completion — and the host view after the step. Nothing of the
-//! engine's internal phase is in it.
+//! each persistent write, each completion — and the host view after the step, with the
+//! DLL-side state when the host can read it. Nothing of the engine's internal phase is in it.
 
 use serde::{Deserialize, Serialize};
 
-use crate::replay::{HostView, Obs, SideStep};
+use crate::replay::{DllView, HostView, Obs, SideStep};
 use crate::scenario::{Config, GroupDecl, Scenario, Step};
 
 /// The first line of a trace file: what the cluster is (names give the indices meaning).
@@ -63,6 +63,11 @@ pub struct StepRecord {
     pub outputs: Vec<Obs>,
     /// The host view after the step.
     pub view: HostView,
+    /// The DLL-side state after the step, when the host can read it (per node, per resource:
+    /// `CLUSTER_RESOURCE_STATE` of the RESID the host holds there, -1 if the DLL does not know
+    /// it, `null` where the host holds none; see [`DllView`]). Absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dll: Option<DllView>,
 }
 
 impl StepRecord {
@@ -82,6 +87,7 @@ impl StepRecord {
             input,
             outputs: side.outputs.to_vec(),
             view: side.after.clone(),
+            dll: side.dll_after.cloned(),
         })
     }
 }

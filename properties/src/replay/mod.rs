@@ -223,7 +223,18 @@ pub trait Side {
     fn event(&mut self, event: &crate::scenario::Event) -> Vec<Obs>;
     /// The host view now.
     fn view(&self) -> HostView;
+    /// The DLL-side state now (SPEC §3), if this side can show it: see [`DllView`].
+    /// Default: `None` (the model, or a DLL without a state export).
+    fn dll_view(&self) -> Option<DllView> {
+        None
+    }
 }
+
+/// The DLL-side state (SPEC §3): per node, per resource, what that node's DLL instance
+/// believes about the RESID the host holds there — its `CLUSTER_RESOURCE_STATE` (Online 2,
+/// Offline 3, Failed 4, OnlinePending 129, OfflinePending 130), -1 if the instance does not
+/// know that RESID, `None` where the host holds no RESID for it on that node.
+pub type DllView = Vec<Vec<Option<i32>>>;
 
 /// Whether a failure is a disagreement between the sides or a failed expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,10 +339,15 @@ impl<'s> Replay<'s> {
         let names = Names(self.scenario);
         let mut report = ReplayReport::default();
         let mut before: Vec<HostView> = sides.iter().map(|s| s.view()).collect();
+        let want_dll = self.checkers.iter().any(|c| c.wants_dll_view());
         for (index, step) in self.scenario.steps.iter().enumerate() {
             report.steps = index + 1;
             let outputs = apply(step, sides);
             let after: Vec<HostView> = sides.iter().map(|s| s.view()).collect();
+            let dll_after: Vec<Option<DllView>> = sides
+                .iter()
+                .map(|s| if want_dll { s.dll_view() } else { None })
+                .collect();
             let per_side: Vec<SideStep<'_>> = sides
                 .iter()
                 .enumerate()
@@ -340,6 +356,7 @@ impl<'s> Replay<'s> {
                     outputs: &outputs[i],
                     before: &before[i],
                     after: &after[i],
+                    dll_after: dll_after[i].as_ref(),
                 })
                 .collect();
             let view = StepView {
