@@ -161,4 +161,11 @@ pub trait ResourceDll {
     fn control(&mut self, control: WorkloadControl<'_>) -> ErrorCode;
     /// Moves every callback received since the last drain into `out`, in arrival order.
     fn take_callbacks(&mut self, out: &mut Vec<DllCallback>);
+    /// What the DLL itself believes about `resid` (its DLL-side state, SPEC §3), for
+    /// observers only — the host never acts on it. `None`: this DLL cannot tell (no state
+    /// export, the default); `Some(None)`: it holds no such RESID.
+    fn dll_state(&self, resid: Resid) -> Option<Option<ResourceState>> {
+        let _ = resid;
+        None
+    }
 }

@@ -108,6 +108,53 @@ impl<D: ResourceDll> ImplSide<D> {
     fn run(&mut self, input: Input) -> Vec<Obs> {
         self.cluster.step(input).into_iter().map(obs_of).collect()
     }
+
+    /// Applies `input` without panicking on a broken cluster invariant (I17): the outputs,
+    /// or the outputs made before the violation together with its message (the cluster is
+    /// then poisoned). For running monitors on a step the implementation's own checks stop.
+    ///
+    /// # Errors
+    /// The outputs so far and the violation's text.
+    pub fn try_run(&mut self, input: Input) -> Result<Vec<Obs>, (Vec<Obs>, String)> {
+        let now = self.cluster.now();
+        let result = self.cluster.handle_input(now, input);
+        let mut out = Vec::new();
+        while let Some(o) = self.cluster.poll_output() {
+            out.push(obs_of(o));
+        }
+        match result {
+            Ok(()) => Ok(out),
+            Err(v) => Err((out, v.to_string())),
+        }
+    }
+
+    /// The implementation [`Input`] of a scenario event.
+    #[must_use]
+    pub fn input_of_event(&self, event: &Event) -> Input {
+        match event {
+            Event::CompleteOffline(r) => Input::CompleteOffline(self.resource(r)),
+            Event::FailOffline(r) => Input::FailOffline(self.resource(r)),
+            Event::CompleteOnline(r) => Input::CompleteOnline(self.resource(r)),
+            Event::FailOnline(r) => Input::FailOnline(self.resource(r)),
+            Event::Tick(t) => Input::Tick { ms: t.ms },
+            Event::Lock(r) => Input::Lock(self.resource(r)),
+            Event::Unlock(r) => Input::Unlock(self.resource(r)),
+            Event::Busy(r) => Input::Busy(self.resource(r)),
+            Event::Unbusy(r) => Input::Unbusy(self.resource(r)),
+            Event::NetDown(link) => Input::NetDown {
+                from: self.node(&link.from),
+                to: self.node(&link.to),
+            },
+            Event::NetUp(link) => Input::NetUp {
+                from: self.node(&link.from),
+                to: self.node(&link.to),
+            },
+            Event::CrashNode(n) => Input::CrashNode(self.node(n)),
+            Event::StartNode(n) => Input::StartNode(self.node(n)),
+            Event::EmbeddedFailure(r) => Input::EmbeddedFailure(self.resource(r)),
+            Event::InjectPanic(r) => Input::InjectPanic(self.resource(r)),
+        }
+    }
 }
 
 fn index(list: &[String], name: &str) -> u8 {
@@ -200,6 +247,32 @@ fn raw_offline_v2<D: ResourceDll>(side: &ImplSide<D>, raw: &RawCall) -> RawOffli
     }
 }
 
+impl<D: ResourceDll> ImplSide<D> {
+    /// The DLL-side state ([`crate::replay::DllView`]) through each node's
+    /// [`ResourceDll::dll_state`], or `None` if a DLL cannot tell.
+    #[must_use]
+    pub fn dll_states(&self) -> Option<crate::replay::DllView> {
+        let nodes = self.nodes.len();
+        (0..nodes)
+            .map(|n| {
+                let node = NodeId(u8::try_from(n).ok()?);
+                (0..self.resources.len())
+                    .map(|r| {
+                        let resource = ResourceId(u8::try_from(r).ok()?);
+                        match self.cluster.resid(resource, node) {
+                            None => Some(None),
+                            Some(resid) => {
+                                let state = self.cluster.dll(node).dll_state(resid)?;
+                                Some(Some(state.map_or(-1, |s| s.cluster_value())))
+                            }
+                        }
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .collect()
+    }
+}
+
 impl<D: ResourceDll> Side for ImplSide<D> {
     fn name(&self) -> &'static str {
         "impl"
@@ -211,30 +284,12 @@ impl<D: ResourceDll> Side for ImplSide<D> {
     }
 
     fn event(&mut self, event: &Event) -> Vec<Obs> {
-        let input = match event {
-            Event::CompleteOffline(r) => Input::CompleteOffline(self.resource(r)),
-            Event::FailOffline(r) => Input::FailOffline(self.resource(r)),
-            Event::CompleteOnline(r) => Input::CompleteOnline(self.resource(r)),
-            Event::FailOnline(r) => Input::FailOnline(self.resource(r)),
-            Event::Tick(t) => Input::Tick { ms: t.ms },
-            Event::Lock(r) => Input::Lock(self.resource(r)),
-            Event::Unlock(r) => Input::Unlock(self.resource(r)),
-            Event::Busy(r) => Input::Busy(self.resource(r)),
-            Event::Unbusy(r) => Input::Unbusy(self.resource(r)),
-            Event::NetDown(link) => Input::NetDown {
-                from: self.node(&link.from),
-                to: self.node(&link.to),
-            },
-            Event::NetUp(link) => Input::NetUp {
-                from: self.node(&link.from),
-                to: self.node(&link.to),
-            },
-            Event::CrashNode(n) => Input::CrashNode(self.node(n)),
-            Event::StartNode(n) => Input::StartNode(self.node(n)),
-            Event::EmbeddedFailure(r) => Input::EmbeddedFailure(self.resource(r)),
-            Event::InjectPanic(r) => Input::InjectPanic(self.resource(r)),
-        };
+        let input = self.input_of_event(event);
         self.run(input)
+    }
+
+    fn dll_view(&self) -> Option<crate::replay::DllView> {
+        self.dll_states()
     }
 
     fn view(&self) -> HostView {

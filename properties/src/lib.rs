@@ -10,6 +10,7 @@ pub mod impl_side;
 pub mod junit;
 pub mod model_check;
 pub mod model_side;
+pub mod monitors;
 pub mod outcome;
 pub mod paths;
 pub mod progress;

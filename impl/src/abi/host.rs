@@ -970,6 +970,10 @@ impl ResourceDll for TableDll {
     fn take_callbacks(&mut self, out: &mut Vec<DllCallback>) {
         out.append(&mut lock(&self.sink.queue));
     }
+
+    fn dll_state(&self, resid: Resid) -> Option<Option<ResourceState>> {
+        TableDll::dll_state(self, resid.0.get())
+    }
 }
 
 impl TableDll {

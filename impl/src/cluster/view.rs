@@ -37,6 +37,17 @@ impl<D: ResourceDll> Cluster<D> {
     pub fn now(&self) -> u64 {
         self.now
     }
+    /// The RESID `node`'s DLL gave the host for `resource`, if the host holds one there (R2:
+    /// on the group's owner only). For observers (e.g. reading the DLL-side state through
+    /// [`ResourceDll::dll_state`]); `None` for an undeclared index.
+    #[must_use]
+    pub fn resid(&self, resource: ResourceId, node: NodeId) -> Option<crate::resource_dll::Resid> {
+        self.resids
+            .get(resource.index())
+            .and_then(|per_node| per_node.get(node.index()))
+            .copied()
+            .flatten()
+    }
     /// The group's single owner (R10).
     #[must_use]
     pub fn owner(&self, group: GroupId) -> NodeId {

@@ -424,6 +424,10 @@ impl ResourceDll for ReferenceDll {
         self.instance.drain_notices(&mut self.notices);
         to_callbacks(&mut self.notices, out);
     }
+
+    fn dll_state(&self, resid: Resid) -> Option<Option<ResourceState>> {
+        Some(self.instance.state_of(resid.0.get()))
+    }
 }
 
 #[cfg(test)]

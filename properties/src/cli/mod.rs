@@ -10,6 +10,7 @@
 pub mod check;
 pub mod conform;
 pub mod explore;
+pub mod monitor;
 pub mod profile;
 pub mod replay;
 pub mod verify;
@@ -77,6 +78,18 @@ enum Command {
     /// Example: offline-v2 replay properties/scenarios
     #[command(verbatim_doc_comment)]
     Replay(replay::ReplayArgs),
+    /// Check a JSON-lines trace of a cluster run with the SPEC §6 property monitors.
+    ///
+    /// The trace (docs/trace-format.md) is what `replay --trace FILE` writes, or what any host
+    /// records of the same observables: each step's input, return code, DLL calls (entry,
+    /// node, resource, exact flags, destination, answer), persistent writes, completions and
+    /// the host view after it. Monitors (R1, R4, R10–R14, R19, one queued operation per group)
+    /// judge it from the SPEC alone. Exit 0 every monitor held; 1 a violation, printed with
+    /// the rule, the step and both values; 2 the file is not a readable trace.
+    ///
+    /// Example: offline-v2 replay --sides impl --trace run.jsonl properties/scenarios && offline-v2 monitor run.jsonl
+    #[command(verbatim_doc_comment)]
+    Monitor(monitor::MonitorArgs),
     /// Serve stateright's Explorer on 127.0.0.1 to browse the model's states in a browser.
     ///
     /// Example: offline-v2 explore --port 3000   (then open http://127.0.0.1:3000)
@@ -133,6 +146,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::Explore(args) => explore::run(&args),
+        Command::Monitor(args) => monitor::run(&args),
         Command::Profile(args) => profile::run(&args),
         Command::Promote(args) => profile::promote(&args),
         Command::Schema => {

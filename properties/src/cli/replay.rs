@@ -3,6 +3,7 @@
 //! real one, or with `--bug NAME` a deliberately broken one, which then fails where it
 //! diverges from the implementation.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -16,8 +17,9 @@ use super::{bad_input, describe_dll, dll_json, finish, load_dll, parse_bug, EXIT
 use crate::corpus::{load_all, scenario_files};
 use crate::impl_side::ImplSide;
 use crate::model_side::{model_setup, ModelSide};
+use crate::monitors::MonitorChecker;
 use crate::outcome::{Phase, Report, ScenarioOutcome, Status, StepFailureOutcome};
-use crate::replay::{replay, ReplayReport, Side, StepFailure};
+use crate::replay::{Replay, ReplayReport, Side, StepFailure};
 use crate::scenario::Scenario;
 
 /// Options of `replay`.
@@ -49,6 +51,11 @@ pub struct ReplayArgs {
     /// Also write the report as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Write the implementation's trace to FILE as JSON lines (docs/trace-format.md): per
+    /// scenario a header line, then one record per call or event step. Check it with
+    /// `offline-v2 monitor FILE`.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
 }
 
 /// Which sides a replay runs.
@@ -109,7 +116,30 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         deadline: None,
         print,
     };
-    let mut phase = replay_phase("replay", "scenario replay", &scenarios, &dll, options);
+    let mut trace_file = match args.trace.as_ref().map(std::fs::File::create).transpose() {
+        Ok(f) => f.map(std::io::BufWriter::new),
+        Err(e) => {
+            let shown = args.trace.as_ref().map(|p| p.display().to_string());
+            return bad_input(format!(
+                "cannot write the trace {}: {e}",
+                shown.unwrap_or_default()
+            ));
+        }
+    };
+    let trace = trace_file.as_mut().map(|w| w as &mut dyn Write);
+    let mut phase = replay_phase_traced(
+        "replay",
+        "scenario replay",
+        &scenarios,
+        &dll,
+        options,
+        trace,
+    );
+    if let Some(mut w) = trace_file {
+        if let Err(e) = w.flush() {
+            return bad_input(format!("cannot write the trace: {e}"));
+        }
+    }
     if phase.status == Status::NothingRan {
         let shown: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         phase.reason = Some(format!("no scenario file in {}", shown.join(", ")));
@@ -162,6 +192,21 @@ pub fn replay_one(
     which: Sides,
     bug: Option<Bug>,
 ) -> Result<ReplayReport, String> {
+    replay_one_traced(scenario, dll, which, bug, None)
+}
+
+/// [`replay_one`], with the SPEC monitors on the implementation side (`crate::monitors`), and
+/// its trace written to `trace` when given (`docs/trace-format.md`).
+///
+/// # Errors
+/// As [`replay_one`], or a text if the trace cannot be written.
+pub fn replay_one_traced(
+    scenario: &Scenario,
+    dll: &LoadedDll,
+    which: Sides,
+    bug: Option<Bug>,
+    trace: Option<&mut dyn Write>,
+) -> Result<ReplayReport, String> {
     let dlls = dll
         .instances(scenario.nodes.len())
         .map_err(|e| e.to_string())?;
@@ -171,11 +216,20 @@ pub fn replay_one(
         cfg = cfg.with_bug(bug);
     }
     let mut model = ModelSide::with_config(scenario, cfg)?;
-    Ok(match which {
-        Sides::Both => replay(scenario, &mut [&mut imp as &mut dyn Side, &mut model]),
-        Sides::Impl => replay(scenario, &mut [&mut imp as &mut dyn Side]),
-        Sides::Model => replay(scenario, &mut [&mut model as &mut dyn Side]),
-    })
+    let mut monitors = MonitorChecker::new(scenario, "impl");
+    if let Some(out) = trace {
+        monitors = monitors.with_trace(scenario, out);
+    }
+    let pipeline = Replay::new(scenario).with(&mut monitors);
+    let report = match which {
+        Sides::Both => pipeline.run(&mut [&mut imp as &mut dyn Side, &mut model]),
+        Sides::Impl => pipeline.run(&mut [&mut imp as &mut dyn Side]),
+        Sides::Model => pipeline.run(&mut [&mut model as &mut dyn Side]),
+    };
+    match monitors.trace_error.take() {
+        Some(e) => Err(format!("cannot write the trace: {e}")),
+        None => Ok(report),
+    }
 }
 
 fn failure_outcome(f: &StepFailure) -> StepFailureOutcome {
@@ -202,6 +256,20 @@ pub fn replay_phase(
     dll: &LoadedDll,
     options: ReplayOptions,
 ) -> Phase {
+    replay_phase_traced(id, title, scenarios, dll, options, None)
+}
+
+/// [`replay_phase`], writing the implementation's trace of every scenario to `trace` (one
+/// header line per scenario, then its records; `docs/trace-format.md`).
+#[must_use]
+pub fn replay_phase_traced(
+    id: &str,
+    title: &str,
+    scenarios: &[Scenario],
+    dll: &LoadedDll,
+    options: ReplayOptions,
+    mut trace: Option<&mut dyn Write>,
+) -> Phase {
     let started = Instant::now();
     let mut phase = Phase::new(id, title);
     phase.plan("scenarios", scenarios.len() as u64);
@@ -213,7 +281,8 @@ pub fn replay_phase(
         }
         let one = Instant::now();
         let file = s.file.display().to_string();
-        let outcome = match replay_one(s, dll, options.sides, options.bug) {
+        let out = trace.as_mut().map(|t| &mut **t as &mut dyn Write);
+        let outcome = match replay_one_traced(s, dll, options.sides, options.bug, out) {
             Ok(report) => {
                 steps += report.steps as u64;
                 if report.passed() && options.print == Print::All {

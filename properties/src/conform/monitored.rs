@@ -262,6 +262,10 @@ impl<D: ResourceDll> ResourceDll for MonitoredDll<D> {
         self.between();
         out.append(&mut self.queue);
     }
+
+    fn dll_state(&self, resid: Resid) -> Option<Option<offline_v2::types::ResourceState>> {
+        self.inner.dll_state(resid)
+    }
 }
 
 /// Fails a replay step at which a wrapped DLL broke one of R1–R9.

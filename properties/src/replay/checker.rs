@@ -1,6 +1,6 @@
 //! The per-step checker interface of [`Replay`](super::Replay), and what a checker sees.
 
-use super::{FailureKind, HostView, Names, Obs, StepFailure};
+use super::{DllView, FailureKind, HostView, Names, Obs, StepFailure};
 use crate::scenario::Step;
 
 /// One side at one step: what it produced and its host view before and after.
@@ -14,6 +14,9 @@ pub struct SideStep<'a> {
     pub before: &'a HostView,
     /// Its host view after the step (equal to `before` for a check step).
     pub after: &'a HostView,
+    /// Its DLL-side state after the step, when the side shows it and a checker asked for it
+    /// ([`StepChecker::wants_dll_view`]).
+    pub dll_after: Option<&'a DllView>,
 }
 
 /// Everything a [`StepChecker`] sees of one step.
@@ -40,6 +43,28 @@ pub trait StepChecker {
 
     /// Called once after the last step run (also when the run stopped early). Default: nothing.
     fn finish(&mut self, _names: &Names<'_>, _failures: &mut Vec<StepFailure>) {}
+
+    /// Whether this checker reads [`SideStep::dll_after`] (the replay then asks each side for
+    /// its DLL-side state after every step). Default: no.
+    fn wants_dll_view(&self) -> bool {
+        false
+    }
+}
+
+/// A borrowed checker checks as the checker does (so a caller can read its state after the
+/// run, e.g. [`crate::monitors::MonitorChecker`]'s trace error).
+impl<T: StepChecker + ?Sized> StepChecker for &mut T {
+    fn check_step(&mut self, step: &StepView<'_>, failures: &mut Vec<StepFailure>) {
+        (**self).check_step(step, failures);
+    }
+
+    fn finish(&mut self, names: &Names<'_>, failures: &mut Vec<StepFailure>) {
+        (**self).finish(names, failures);
+    }
+
+    fn wants_dll_view(&self) -> bool {
+        (**self).wants_dll_view()
+    }
 }
 
 impl StepView<'_> {
@@ -152,6 +177,7 @@ pub(crate) mod testing {
                 outputs: o,
                 before: &before,
                 after: v,
+                dll_after: None,
             })
             .collect();
         let step: &Step = &s.steps[index];

@@ -36,9 +36,10 @@ use std::fmt;
 use crate::scenario::{CallEntry, Scenario, Step};
 
 use offline_v2::types::{PersistentState, ResourceState};
+use serde::{Deserialize, Serialize};
 
 /// An entry point in an observation (Open and Close are never compared with `check_calls`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ObsEntry {
     /// OpenV2.
     Open,
@@ -66,7 +67,10 @@ impl ObsEntry {
 }
 
 /// What an outside observer sees a side do, in order (D5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// In a trace file (`docs/trace-format.md`) each is an object tagged by `out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "out", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Obs {
     /// The call's return code, and the operation id if accepted.
     Returned {
@@ -82,6 +86,7 @@ pub enum Obs {
         /// Resource index.
         resource: u8,
         /// Value.
+        #[serde(with = "crate::scenario::vocab::word")]
         state: PersistentState,
     },
     /// Operation completed.
@@ -107,7 +112,8 @@ pub enum ObsKind {
 }
 
 /// A DLL call by the host, in the common vocabulary of both sides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CallObs {
     /// Node index.
     pub node: u8,
@@ -190,15 +196,18 @@ pub fn of_kind(outputs: &[Obs], kind: ObsKind) -> Vec<Obs> {
 }
 
 /// A side's host view (SPEC §7 `check`): per group and per resource, declaration order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HostView {
     /// Owner node index per group.
     pub owner: Vec<u8>,
     /// Queued per group.
     pub queued: Vec<bool>,
     /// State per resource.
+    #[serde(with = "crate::monitors::record::word_list")]
     pub state: Vec<ResourceState>,
     /// Persistent state per resource.
+    #[serde(with = "crate::monitors::record::word_list")]
     pub persistent: Vec<PersistentState>,
     /// Locked per resource.
     pub locked: Vec<bool>,
@@ -214,7 +223,18 @@ pub trait Side {
     fn event(&mut self, event: &crate::scenario::Event) -> Vec<Obs>;
     /// The host view now.
     fn view(&self) -> HostView;
+    /// The DLL-side state now (SPEC §3), if this side can show it: see [`DllView`].
+    /// Default: `None` (the model, or a DLL without a state export).
+    fn dll_view(&self) -> Option<DllView> {
+        None
+    }
 }
+
+/// The DLL-side state (SPEC §3): per node, per resource, what that node's DLL instance
+/// believes about the RESID the host holds there — its `CLUSTER_RESOURCE_STATE` (Online 2,
+/// Offline 3, Failed 4, OnlinePending 129, OfflinePending 130), -1 if the instance does not
+/// know that RESID, `None` where the host holds no RESID for it on that node.
+pub type DllView = Vec<Vec<Option<i32>>>;
 
 /// Whether a failure is a disagreement between the sides or a failed expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,10 +339,15 @@ impl<'s> Replay<'s> {
         let names = Names(self.scenario);
         let mut report = ReplayReport::default();
         let mut before: Vec<HostView> = sides.iter().map(|s| s.view()).collect();
+        let want_dll = self.checkers.iter().any(|c| c.wants_dll_view());
         for (index, step) in self.scenario.steps.iter().enumerate() {
             report.steps = index + 1;
             let outputs = apply(step, sides);
             let after: Vec<HostView> = sides.iter().map(|s| s.view()).collect();
+            let dll_after: Vec<Option<DllView>> = sides
+                .iter()
+                .map(|s| if want_dll { s.dll_view() } else { None })
+                .collect();
             let per_side: Vec<SideStep<'_>> = sides
                 .iter()
                 .enumerate()
@@ -331,6 +356,7 @@ impl<'s> Replay<'s> {
                     outputs: &outputs[i],
                     before: &before[i],
                     after: &after[i],
+                    dll_after: dll_after[i].as_ref(),
                 })
                 .collect();
             let view = StepView {

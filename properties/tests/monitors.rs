@@ -1,0 +1,919 @@
+//! The SPEC §6 property monitors (`properties/src/monitors/`, issue 10).
+//!
+//! * The whole public corpus and every kept regression hold under every monitor on the
+//!   implementation alone (no model).
+//! * Each monitor has a hand-made trace that breaks exactly its rule, and names it.
+//! * Seeded bugs of the implementation, judged by the monitors alone (no model, no lockstep).
+//! * Trace files: `StepRecord`s round-trip through JSON lines.
+
+use std::path::{Path, PathBuf};
+
+use offline_v2::abi::types::control_op;
+use offline_v2::loader::LoadedDll;
+use offline_v2::reference::ReferenceDll;
+use offline_v2::seeded::SeededBug;
+use offline_v2::types::{NodeId, PersistentState, ResourceState};
+use offline_v2_model::bugs::Bug;
+use offline_v2_model::config::ModelConfig;
+use offline_v2_properties::conformance::{
+    fixtures, model_paths, scenario_of_setup, steps_of_path, steps_strategy,
+};
+use offline_v2_properties::impl_side::{input_of_call, ImplSide};
+use offline_v2_properties::model_side::{model_setup, ModelSide};
+use offline_v2_properties::monitors::{MonitorChecker, Monitors, StepRecord, Topology, Violation};
+use offline_v2_properties::replay::{CallObs, Obs, ObsEntry, Replay, ReplayReport, Side};
+use offline_v2_properties::scenario::{Scenario, Step};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+            .expect("the folder exists")
+            .map(|e| e.expect("readable directory entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+    files.sort();
+    files
+}
+
+/// Replays `s` on the implementation alone (in-process reference DLL) with the monitors.
+fn monitored(s: &Scenario) -> ReplayReport {
+    let dlls = (0..s.nodes.len()).map(|_| ReferenceDll::new()).collect();
+    let mut side = ImplSide::new(s, dlls).expect("the implementation accepts the set-up");
+    Replay::new(s)
+        .with(MonitorChecker::new(s, "impl"))
+        .run(&mut [&mut side as &mut dyn Side])
+}
+
+#[test]
+fn the_corpus_and_the_regressions_hold_under_every_monitor() {
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for f in files("scenarios").into_iter().chain(files("regressions")) {
+        let s = Scenario::load(&f).expect("parses");
+        count += 1;
+        let report = monitored(&s);
+        let monitor_failures: Vec<String> = report
+            .failures
+            .iter()
+            .filter(|x| x.what.contains("SPEC monitor"))
+            .map(ToString::to_string)
+            .collect();
+        if !monitor_failures.is_empty() {
+            failures.push(format!("{}:\n{}", f.display(), monitor_failures.join("\n")));
+        }
+    }
+    assert!(count >= 80, "the corpus is there ({count} files)");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Hand-made traces: a correct trace of a small scenario, then one record edited so that it
+// breaks exactly one rule. The unedited trace passes every monitor (the control).
+
+/// Two nodes; `g1` on `n1` with `vm1` (pending work) and `disk1` (synchronous), both Online.
+fn scenario(steps: &str) -> Scenario {
+    let text = format!(
+        r#"{{"name":"t","nodes":["n1","n2"],"groups":[{{"name":"g1","owner":"n1","resources":[
+            {{"name":"vm1","persistent":"online"}},
+            {{"name":"disk1","persistent":"online","offline":"sync","online":"sync"}}]}}],
+            "steps":{steps}}}"#
+    );
+    Scenario::parse(&text, Path::new("t.json")).expect("the test scenario parses")
+}
+
+/// The implementation's trace of `s` (header + records), through the same writer as
+/// `replay --trace`.
+fn trace_of(s: &Scenario) -> (Topology, Vec<StepRecord>) {
+    let mut buf: Vec<u8> = Vec::new();
+    {
+        let dlls = (0..s.nodes.len()).map(|_| ReferenceDll::new()).collect();
+        let mut side = ImplSide::new(s, dlls).expect("set-up");
+        let mut checker = MonitorChecker::new(s, "impl").with_trace(s, &mut buf);
+        let report = Replay::new(s)
+            .with(&mut checker)
+            .run(&mut [&mut side as &mut dyn Side]);
+        assert!(
+            report.passed(),
+            "the unedited run holds: {:?}",
+            report.failures
+        );
+        assert!(checker.trace_error.is_none());
+    }
+    let text = String::from_utf8(buf).expect("a trace is UTF-8");
+    let mut lines = text.lines();
+    let header: offline_v2_properties::monitors::TraceHeader =
+        serde_json::from_str(lines.next().expect("a header")).expect("the header reads back");
+    let records = lines
+        .map(|l| serde_json::from_str(l).expect("every record reads back"))
+        .collect();
+    (
+        Topology::new(&header.nodes, &header.groups, &header.config).expect("topology"),
+        records,
+    )
+}
+
+/// Every violation of `records`, in order.
+fn judge(topo: &Topology, records: &[StepRecord]) -> Vec<Violation> {
+    let mut m = Monitors::all(topo.clone());
+    records.iter().flat_map(|r| m.observe(r)).collect()
+}
+
+/// The record of step `index`.
+fn at(records: &mut [StepRecord], index: usize) -> &mut StepRecord {
+    records
+        .iter_mut()
+        .find(|r| r.index == index)
+        .expect("a record of that step")
+}
+
+/// The edited trace breaks exactly `rule`, at step `step`, and nothing else.
+fn breaks_exactly(topo: &Topology, records: &[StepRecord], rule: &str, step: usize) {
+    let v = judge(topo, records);
+    assert!(!v.is_empty(), "the edit is caught as {rule}");
+    for x in &v {
+        assert_eq!(x.rule, rule, "only {rule} is broken; got {x}");
+        assert_eq!(x.step, step, "{x}");
+    }
+    let text = v[0].to_string();
+    assert!(
+        text.starts_with(&format!("{rule} violated at step {step}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("expected:") && text.contains("observed:"),
+        "{text}"
+    );
+}
+
+fn offline_call(rec: &mut StepRecord, resource: u8) -> &mut CallObs {
+    rec.outputs
+        .iter_mut()
+        .find_map(|o| match o {
+            Obs::Call(c) if c.entry == ObsEntry::OfflineV2 && c.resource == resource => Some(c),
+            _ => None,
+        })
+        .expect("an OfflineV2 of that resource")
+}
+
+const RETURN_TO_SOURCE: &str = r#"[
+    {"call":"move_group","group":"g1","dest":"n2","flags":["RETURN_TO_SOURCE_NODE_ON_ERROR"]},
+    {"event":"complete_offline","resource":"vm1"},
+    {"event":"fail_online","resource":"vm1"},
+    {"event":"complete_online","resource":"vm1"}]"#;
+
+#[test]
+fn the_unedited_traces_pass_every_monitor() {
+    for steps in [RETURN_TO_SOURCE, QUEUED] {
+        let (topo, records) = trace_of(&scenario(steps));
+        assert!(!records.is_empty());
+        assert_eq!(judge(&topo, &records), Vec::<Violation>::new());
+    }
+}
+
+#[test]
+fn r12_one_flag_bit_changed_on_the_first_leg() {
+    let (topo, mut records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    let c = offline_call(at(&mut records, 0), 0);
+    assert_eq!(
+        c.flags, 0x42,
+        "the first leg: RETURN_TO_SOURCE | DO_NOT_UPDATE"
+    );
+    c.flags ^= 0x40; // drop DO_NOT_UPDATE_PERSISTENT_STATE
+    breaks_exactly(&topo, &records, "R12", 0);
+    let v = judge(&topo, &records);
+    assert!(
+        v[0].expected.contains("0x42") && v[0].observed.contains("0x02"),
+        "{}",
+        v[0]
+    );
+}
+
+#[test]
+fn r12_return_leg_without_0x08_or_with_the_wrong_destination() {
+    let (topo, mut records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    // Step 2: vm1 fails on n2 before disk1 was brought online there; the return leg offlines
+    // the Failed vm1 on n2 with 0x48, dest n1 (R17: answered at once by R3).
+    let original = records.clone();
+    let c = offline_call(at(&mut records, 2), 0);
+    assert_eq!((c.node, c.flags, c.dest), (1, 0x48, Some(0)));
+    c.flags = 0x40;
+    breaks_exactly(&topo, &records, "R12", 2);
+    let mut records = original;
+    offline_call(at(&mut records, 2), 0).dest = None;
+    breaks_exactly(&topo, &records, "R12", 2);
+}
+
+#[test]
+fn r11_a_move_that_writes_persistent_state() {
+    let (topo, mut records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    let rec = at(&mut records, 0);
+    // The same value as before, so only the write itself is wrong (the view stays right).
+    rec.outputs.insert(
+        1,
+        Obs::PersistentWrite {
+            resource: 0,
+            state: PersistentState::Online,
+        },
+    );
+    breaks_exactly(&topo, &records, "R11", 0);
+}
+
+#[test]
+fn r11_the_write_after_the_first_dll_call() {
+    let s = scenario(r#"[{"call":"offline_resource","resource":"vm1","flags":[]}]"#);
+    let (topo, mut records) = trace_of(&s);
+    let rec = at(&mut records, 0);
+    let w = rec
+        .outputs
+        .iter()
+        .position(|o| matches!(o, Obs::PersistentWrite { .. }))
+        .expect("a user offline writes");
+    let write = rec.outputs.remove(w);
+    rec.outputs.push(write); // now after the OfflineV2
+    breaks_exactly(&topo, &records, "R11", 0);
+}
+
+#[test]
+fn r10_a_call_on_a_node_that_does_not_hold_the_resource() {
+    let (topo, mut records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    // Step 3: n1 brings vm1 back online after the return; say it ran on n2 instead.
+    let rec = at(&mut records, 3);
+    let mut moved = false;
+    for o in &mut rec.outputs {
+        if let Obs::Call(c) = o {
+            if c.entry == ObsEntry::OnlineV2 && !moved {
+                c.node = 1;
+                moved = true;
+            }
+        }
+    }
+    assert!(moved, "step 3 has an OnlineV2");
+    breaks_exactly(&topo, &records, "R10", 3);
+}
+
+#[test]
+fn r10_a_resource_online_away_from_its_owner() {
+    let (topo, mut records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    // After the last step the group is on n1 and vm1 Online; show the owner as n2.
+    let last = records.last_mut().expect("records");
+    last.view.owner[0] = 1;
+    let step = last.index;
+    breaks_exactly(&topo, &records, "R10", step);
+}
+
+const QUEUED: &str = r#"[
+    {"event":"busy","resource":"vm1"},
+    {"call":"move_group","group":"g1","dest":"n2","flags":["QUEUE_ENABLED"]},
+    {"call":"online_resource","resource":"vm1"},
+    {"event":"lock","resource":"vm1"},
+    {"call":"move_group","group":"g1","dest":"nowhere","flags":[]},
+    {"call":"cancel_group_operation","group":"g1","reserved":0}]"#;
+
+#[test]
+fn r4_a_locked_resource_taken_offline_without_0x01() {
+    let (topo, mut records) = trace_of(&scenario(QUEUED));
+    // After step 3 vm1 is locked; a hand-made retry of the queued first leg (0x44, no 0x01)
+    // that the DLL answers ERROR_IO_PENDING instead of LOCKED_STATUS.
+    records.retain(|r| r.index <= 3);
+    let mut view = records.last().expect("records").view.clone();
+    view.state[0] = ResourceState::OfflinePending;
+    view.queued[0] = false;
+    records.push(StepRecord {
+        index: 4,
+        input: serde_json::from_str(r#"{"event":"tick","ms":1000}"#).expect("a step"),
+        outputs: vec![Obs::Call(CallObs {
+            node: 0,
+            entry: ObsEntry::OfflineV2,
+            resource: 0,
+            dest: Some(1),
+            flags: 0x44,
+            result: Some(997),
+        })],
+        view,
+        dll: None,
+    });
+    breaks_exactly(&topo, &records, "R4", 4);
+}
+
+#[test]
+fn r13_a_rejected_call_that_calls_the_dll() {
+    let (topo, mut records) = trace_of(&scenario(QUEUED));
+    // Step 4 is rejected (unknown destination, 5042); make it call OnlineV2 anyway.
+    let rec = at(&mut records, 4);
+    assert_eq!(rec.outputs.len(), 1);
+    rec.outputs.push(Obs::Call(CallObs {
+        node: 0,
+        entry: ObsEntry::OnlineV2,
+        resource: 1,
+        dest: None,
+        flags: 0,
+        result: Some(0),
+    }));
+    records.retain(|r| r.index <= 4);
+    breaks_exactly(&topo, &records, "R13", 4);
+}
+
+#[test]
+fn r13_a_rejected_call_that_changes_the_host_view() {
+    let (topo, mut records) = trace_of(&scenario(QUEUED));
+    records.retain(|r| r.index <= 4);
+    at(&mut records, 4).view.locked[1] = true;
+    breaks_exactly(&topo, &records, "R13", 4);
+}
+
+#[test]
+fn r14_a_second_completion() {
+    let (topo, mut records) = trace_of(&scenario(QUEUED));
+    // Step 5 cancels the queued move, which completes with ERROR_CANCELLED; complete it twice.
+    let rec = at(&mut records, 5);
+    let done = *rec
+        .outputs
+        .iter()
+        .find(|o| matches!(o, Obs::Completed { .. }))
+        .expect("the cancelled move completes in the same step (vm1 goes back at once)");
+    rec.outputs.push(done);
+    breaks_exactly(&topo, &records, "R14", 5);
+}
+
+#[test]
+fn r14_a_completion_before_the_group_settled() {
+    let (topo, mut records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    let last = records.last_mut().expect("records");
+    assert!(last
+        .outputs
+        .iter()
+        .any(|o| matches!(o, Obs::Completed { .. })));
+    last.view.state[0] = ResourceState::OnlinePending;
+    let step = last.index;
+    // (R10 is fine: vm1 pending on its owner n1.)
+    breaks_exactly(&topo, &records, "R14", step);
+}
+
+#[test]
+fn one_queued_operation_a_call_on_a_queued_group_not_refused_as_queued() {
+    let (topo, mut records) = trace_of(&scenario(QUEUED));
+    // Step 2 (online of vm1 while g1 is queued) answers ERROR_CLUSTER_GROUP_QUEUED; say
+    // ERROR_INVALID_STATE instead (still a rejection that changes nothing: R13 holds).
+    let rec = at(&mut records, 2);
+    assert_eq!(
+        rec.outputs,
+        vec![Obs::Returned {
+            code: 5959,
+            op: None
+        }]
+    );
+    rec.outputs[0] = Obs::Returned {
+        code: 5023,
+        op: None,
+    };
+    breaks_exactly(&topo, &records, "R3-queue", 2);
+}
+
+#[test]
+fn one_queued_operation_a_second_operation_accepted() {
+    let (topo, mut records) = trace_of(&scenario(QUEUED));
+    // Step 2 accepted as a second operation on the queued group (and nothing else happens).
+    at(&mut records, 2).outputs[0] = Obs::Returned {
+        code: 997,
+        op: Some(7),
+    };
+    records.retain(|r| r.index <= 2);
+    let v = judge(&topo, &records);
+    assert!(
+        v.iter()
+            .any(|x| x.rule == "R3-queue" && x.what.contains("second operation")),
+        "{v:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Seeded bugs, judged by the monitors alone: the buggy implementation runs with no model and
+// no lockstep comparison — only the SPEC monitors (and the implementation's own always-on
+// assertions, I17, which are reported separately). Inputs: the public corpus (its own
+// expectations ignored), random step sequences on the conformance fixtures, and every model
+// path of the default configuration up to depth 3 (the model only enumerates inputs there;
+// it is never asked what should happen).
+
+/// Who caught a seeded bug first on one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Caught {
+    /// A SPEC monitor, naming its rule.
+    Monitor(String),
+    /// The implementation's own invariant (I17), by panicking.
+    Assertion,
+}
+
+fn utf16(text: &str) -> Vec<u16> {
+    text.encode_utf16().collect()
+}
+
+/// Runs `steps` on a fresh implementation over the loaded cdylib with `bug` switched on, under
+/// the monitors only; (who caught it, the monitor's text) or None.
+fn alone(
+    setup: &Scenario,
+    steps: &[Step],
+    dll: &LoadedDll,
+    bug: SeededBug,
+) -> Option<(Caught, String)> {
+    let mut s = setup.clone();
+    s.steps = steps.to_vec();
+    let dlls = dll.instances(s.nodes.len()).ok()?;
+    let mut side = ImplSide::new(&s, dlls).ok()?;
+    side.cluster_mut().set_seeded_bug(bug);
+    let name = utf16(if bug.in_dll() {
+        bug.name()
+    } else {
+        SeededBug::None.name()
+    });
+    for n in 0..s.nodes.len() {
+        let node = NodeId(u8::try_from(n).unwrap_or(u8::MAX));
+        let _ = side
+            .cluster()
+            .dll(node)
+            .send_control_raw(control_op::SEEDED_BUG, &name);
+    }
+    // Step by step without panicking on the implementation's own invariants (I17), so that
+    // the monitors also judge the step where those stop the run (its outputs so far).
+    let topo = Topology::new(&s.nodes, &s.groups, &s.config).ok()?;
+    let mut monitors = Monitors::all(topo);
+    for (index, step) in s.steps.iter().enumerate() {
+        let input = match step {
+            Step::Call { call, .. } => input_of_call(&side, call),
+            Step::Event(e) => side.input_of_event(e),
+            _ => continue,
+        };
+        let (outputs, assertion) = match side.try_run(input) {
+            Ok(o) => (o, None),
+            Err((o, text)) => (o, Some(text)),
+        };
+        let rec = StepRecord {
+            index,
+            input: step.clone(),
+            outputs,
+            view: side.view(),
+            dll: side.dll_states(),
+        };
+        if let Some(v) = monitors.observe(&rec).into_iter().next() {
+            let also = assertion.map_or(String::new(), |a| {
+                format!(" (the implementation's own check also fired there: {a})")
+            });
+            return Some((Caught::Monitor(v.rule.to_owned()), format!("{v}{also}")));
+        }
+        if let Some(a) = assertion {
+            return Some((Caught::Assertion, a));
+        }
+    }
+    None
+}
+
+/// The first catch of `bug` by a monitor over the inputs described above: (who, input,
+/// steps, text); if no monitor catches it anywhere, the first catch by the implementation's
+/// own assertion (which stops a run before the monitors could see what follows).
+fn hunt_alone(bug: SeededBug, dll: &LoadedDll) -> Option<(Caught, String, usize, String)> {
+    let mut assertion = None;
+    let mut judge =
+        |setup: &Scenario, steps: &[Step], input: String| match alone(setup, steps, dll, bug) {
+            Some((Caught::Assertion, text)) => {
+                assertion.get_or_insert((Caught::Assertion, input, steps.len(), text));
+                None
+            }
+            Some((who, text)) => Some((who, input, steps.len(), text)),
+            None => None,
+        };
+    for f in files("scenarios") {
+        let s = Scenario::load(&f).expect("parses");
+        if let Some(found) = judge(&s, &s.steps, f.display().to_string()) {
+            return Some(found);
+        }
+    }
+    let mut runner = TestRunner::deterministic();
+    for setup in fixtures() {
+        let strategy = steps_strategy(&setup, 24);
+        for case in 0..256 {
+            let steps = strategy.new_tree(&mut runner).expect("a case").current();
+            let input = format!("random case {case} on {}", setup.name);
+            if let Some(found) = judge(&setup, &steps, input) {
+                return Some(found);
+            }
+        }
+    }
+    let cfg = ModelConfig::default();
+    let setup = scenario_of_setup(&cfg.setup, "model-default");
+    for (i, path) in model_paths(&cfg, 3).iter().enumerate() {
+        let steps = steps_of_path(&setup, path);
+        if let Some(found) = judge(&setup, &steps, format!("model path {i} (depth 3)")) {
+            return Some(found);
+        }
+    }
+    assertion
+}
+
+fn quiet_cluster_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_cluster = info
+                .location()
+                .is_some_and(|l| l.file().replace('\\', "/").contains("src/cluster/"));
+            if !in_cluster {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Which seeded bugs the monitors catch on the implementation alone, and which not (printed
+/// as a table; `-- --nocapture`). The expected outcome per bug is pinned, so a monitor that
+/// stops catching one fails here, and so does one that starts (update the table in the
+/// report then).
+#[test]
+fn seeded_bugs_judged_by_the_monitors_alone() {
+    quiet_cluster_panics();
+    let dll = LoadedDll::open_built().expect("the reference cdylib is built");
+    // The control: with no bug, nothing is caught on the same inputs.
+    assert_eq!(hunt_alone(SeededBug::None, &dll), None, "no bug, no catch");
+    let expected: &[(SeededBug, Option<&str>)] = &[
+        (SeededBug::NoDoNotUpdateOnReturnLeg, Some("R12")),
+        (SeededBug::PersistentWriteOnMove, Some("R11")),
+        // The implementation's own R14 check (I17) stops the step before the second
+        // completion is emitted: nothing observable is wrong, so no monitor can see it.
+        (SeededBug::SecondCompletionAfterCancel, Some("assertion")),
+        (SeededBug::LockedWithoutIgnore, Some("R13")),
+        (SeededBug::ReturningWithReturnToSource, Some("R12")),
+        (SeededBug::OwnerLostOnCrash, Some("R10")),
+        (SeededBug::ReservedIgnored, Some("R1")),
+        (SeededBug::TimeoutOffByOne, Some("R19")),
+    ];
+    let mut table = vec!["seeded bug | caught first by | on | steps".to_owned()];
+    let mut got = Vec::new();
+    for &(bug, _) in expected {
+        let found = hunt_alone(bug, &dll);
+        let row = match &found {
+            Some((Caught::Monitor(rule), input, len, _)) => {
+                format!("{} | monitor {rule} | {input} | {len}", bug.name())
+            }
+            Some((Caught::Assertion, input, len, _)) => {
+                format!("{} | impl assertion (I17) | {input} | {len}", bug.name())
+            }
+            None => format!("{} | not caught by the monitors alone | — | —", bug.name()),
+        };
+        table.push(row);
+        got.push((
+            bug,
+            found.map(|(who, _, _, text)| match who {
+                Caught::Monitor(rule) => (rule, text),
+                Caught::Assertion => ("assertion".to_owned(), text),
+            }),
+        ));
+    }
+    println!("{}", table.join("\n"));
+    for ((bug, want), (_, found)) in expected.iter().zip(&got) {
+        assert_eq!(
+            found.as_ref().map(|(rule, _)| rule.as_str()),
+            *want,
+            "{}: {}",
+            bug.name(),
+            found.as_ref().map_or("", |(_, t)| t.as_str())
+        );
+    }
+}
+
+#[test]
+fn r13_check_7_a_move_of_a_locked_group_accepted_without_ignore() {
+    let s = scenario(
+        r#"[{"event":"lock","resource":"vm1"},
+            {"call":"move_group","group":"g1","dest":"n2","flags":[]}]"#,
+    );
+    let (topo, mut records) = trace_of(&s);
+    let rec = at(&mut records, 1);
+    assert_eq!(
+        rec.outputs,
+        vec![Obs::Returned {
+            code: 5960,
+            op: None
+        }]
+    );
+    // Accepted instead (and nothing else happens in the step).
+    rec.outputs[0] = Obs::Returned {
+        code: 997,
+        op: Some(0),
+    };
+    breaks_exactly(&topo, &records, "R13", 1);
+}
+
+#[test]
+fn r19_a_pending_offline_not_terminated_at_the_timeout() {
+    let s = scenario(
+        r#"[{"call":"offline_resource","resource":"vm1","flags":[]},
+            {"event":"tick","ms":179999},
+            {"event":"tick","ms":1}]"#,
+    );
+    let (topo, mut records) = trace_of(&s);
+    let rec = at(&mut records, 2);
+    let before = rec.outputs.len();
+    rec.outputs
+        .retain(|o| !matches!(o, Obs::Call(c) if c.entry == ObsEntry::Terminate));
+    assert_eq!(rec.outputs.len() + 1, before, "the tick Terminated vm1");
+    breaks_exactly(&topo, &records, "R19", 2);
+}
+
+#[test]
+fn r1_a_raw_call_with_reserved_set_answered_success() {
+    let s = scenario(
+        r#"[{"call":"raw_offline_v2","node":"n1","resource":"vm1","dest":null,"flags":0,
+             "inbuf":null,"inbuf_size":0,"reserved":1}]"#,
+    );
+    let (topo, mut records) = trace_of(&s);
+    let rec = at(&mut records, 0);
+    assert_eq!(rec.outputs, vec![Obs::Returned { code: 87, op: None }]);
+    rec.outputs[0] = Obs::Returned {
+        code: 997,
+        op: None,
+    };
+    breaks_exactly(&topo, &records, "R1", 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Trace files through the command line: `replay --trace` of the public corpus passes
+// `monitor`; one flag bit changed by hand fails it naming R12, the step and both values;
+// a file that is not a trace is bad input.
+
+fn offline_v2(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_offline-v2"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn replay_trace_of_the_corpus_passes_monitor_and_one_flipped_flag_bit_fails_it() {
+    let dir = std::env::temp_dir().join(format!("offline-v2-monitor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let trace = dir.join("corpus.jsonl");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let o = offline_v2(&[
+        "replay".as_ref(),
+        "--quiet".as_ref(),
+        "--trace".as_ref(),
+        trace.as_os_str(),
+        corpus.as_os_str(),
+    ]);
+    assert!(
+        o.status.success(),
+        "replay: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let o = offline_v2(&["monitor".as_ref(), trace.as_os_str()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("every monitor held"), "{out}");
+    let headers = std::fs::read_to_string(&trace)
+        .expect("the trace")
+        .lines()
+        .filter(|l| l.starts_with("{\"trace\""))
+        .count();
+    assert_eq!(headers, files("scenarios").len(), "one header per scenario");
+
+    // Hand edit: the first OfflineV2 of a move (flags with DO_NOT_UPDATE 0x40) loses that bit.
+    let text = std::fs::read_to_string(&trace).expect("the trace");
+    let mut edited = Vec::new();
+    let mut done = None;
+    for line in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("JSON lines");
+        if done.is_none() && v.get("trace").is_none() {
+            let index = v["index"].as_u64();
+            if let Some(outs) = v["outputs"].as_array_mut() {
+                for o in outs {
+                    let flags = o["flags"].as_u64().unwrap_or(0);
+                    if o["out"] == "call" && o["entry"] == "OfflineV2" && flags & 0x42 == 0x42 {
+                        o["flags"] = (flags ^ 0x40).into();
+                        done = Some((index, flags));
+                        break;
+                    }
+                }
+            }
+        }
+        edited.push(v.to_string());
+    }
+    let (step, flags) = done.expect("the corpus has a move with RETURN_TO_SOURCE");
+    let bad = dir.join("edited.jsonl");
+    std::fs::write(&bad, edited.join("\n")).expect("write");
+    let o = offline_v2(&["monitor".as_ref(), bad.as_os_str()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let step = step.expect("records have an index");
+    assert!(
+        out.contains(&format!("R12 violated at step {step}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("expected: flags {flags:#04x}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("observed: flags {:#04x}", flags ^ 0x40)),
+        "{out}"
+    );
+
+    // Not a trace: exit 2 with the line.
+    let junk = dir.join("junk.jsonl");
+    std::fs::write(&junk, "{\"index\":0}\n").expect("write");
+    let o = offline_v2(&["monitor".as_ref(), junk.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 1"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_record_that_does_not_fit_its_header_is_bad_input() {
+    let (_, records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    let header = offline_v2_properties::monitors::TraceHeader::of(&scenario(RETURN_TO_SOURCE));
+    let mut rec = records[0].clone();
+    rec.view.owner = vec![0, 0]; // two groups in a one-group cluster
+    let text = format!(
+        "{}\n{}\n",
+        serde_json::to_string(&header).expect("header"),
+        serde_json::to_string(&rec).expect("record")
+    );
+    let err = offline_v2_properties::monitors::check_trace(text.as_bytes()).expect_err("bad input");
+    assert!(err.to_string().starts_with("line 2:"), "{err}");
+    // And a clean one passes.
+    let text = format!(
+        "{}\n{}\n",
+        serde_json::to_string(&header).expect("header"),
+        serde_json::to_string(&records[0]).expect("record")
+    );
+    let verdict = offline_v2_properties::monitors::check_trace(text.as_bytes()).expect("a trace");
+    assert_eq!((verdict.traces, verdict.steps), (1, 1));
+    assert!(verdict.violation.is_none());
+}
+
+/// The same monitors on the model side of the corpus replay (the model is a second, independent
+/// engine: a monitor that fires on it and not on the implementation names a misreading of one
+/// of them).
+#[test]
+fn the_corpus_holds_under_every_monitor_on_the_model_too() {
+    let mut failures = Vec::new();
+    for f in files("scenarios").into_iter().chain(files("regressions")) {
+        let s = Scenario::load(&f).expect("parses");
+        let mut model =
+            offline_v2_properties::model_side::ModelSide::new(&s).expect("model set-up");
+        let report = Replay::new(&s)
+            .with(MonitorChecker::new(&s, "model"))
+            .run(&mut [&mut model as &mut dyn Side]);
+        for x in report
+            .failures
+            .iter()
+            .filter(|x| x.what.contains("SPEC monitor"))
+        {
+            failures.push(format!("{}: {x}", f.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The model's deliberate bugs (`offline_v2_model::bugs::Bug`), judged by the same monitors on
+// the model alone (no implementation, no lockstep): the corpus, random steps on the fixtures
+// and every path of the broken model's default configuration up to depth 3.
+
+fn model_alone(setup: &Scenario, steps: &[Step], bug: Bug) -> Option<String> {
+    let mut s = setup.clone();
+    s.steps = steps.to_vec();
+    let cfg = ModelConfig::from_setup(model_setup(&s)).with_bug(bug);
+    let mut model = ModelSide::with_config(&s, cfg).ok()?;
+    let report = Replay::new(&s)
+        .with(MonitorChecker::new(&s, "model"))
+        .run(&mut [&mut model as &mut dyn Side]);
+    report
+        .failures
+        .iter()
+        .find(|f| f.what.contains("SPEC monitor"))
+        .map(ToString::to_string)
+}
+
+fn hunt_model(bug: Bug) -> Option<(String, String, usize)> {
+    for f in files("scenarios") {
+        let s = Scenario::load(&f).expect("parses");
+        if let Some(text) = model_alone(&s, &s.steps, bug) {
+            return Some((text, f.display().to_string(), s.steps.len()));
+        }
+    }
+    let mut runner = TestRunner::deterministic();
+    for setup in fixtures() {
+        let strategy = steps_strategy(&setup, 24);
+        for case in 0..256 {
+            let steps = strategy.new_tree(&mut runner).expect("a case").current();
+            if let Some(text) = model_alone(&setup, &steps, bug) {
+                return Some((
+                    text,
+                    format!("random case {case} on {}", setup.name),
+                    steps.len(),
+                ));
+            }
+        }
+    }
+    let cfg = ModelConfig::default().with_bug(bug);
+    let setup = scenario_of_setup(&cfg.setup, "model-default");
+    for (i, path) in model_paths(&cfg, 3).iter().enumerate() {
+        let steps = steps_of_path(&setup, path);
+        if let Some(text) = model_alone(&setup, &steps, bug) {
+            return Some((text, format!("model path {i} (depth 3)"), steps.len()));
+        }
+    }
+    None
+}
+
+/// Which model bugs the monitors catch on the model alone (printed; `-- --nocapture`), pinned.
+/// The liveness bugs are not safety violations: the monitors do not check §6's bounded
+/// liveness, so they cannot catch them (the model checker's bounded response does).
+#[test]
+fn model_bugs_judged_by_the_monitors_alone() {
+    assert_eq!(hunt_model(Bug::None), None, "the real model holds");
+    let mut table = vec!["model bug | caught by | on | steps".to_owned()];
+    let mut got = Vec::new();
+    for bug in Bug::ALL {
+        let found = hunt_model(bug);
+        let rule = found
+            .as_ref()
+            .map(|(text, _, _)| text.split_whitespace().nth(2).unwrap_or("?").to_owned());
+        table.push(match &found {
+            Some((_, input, len)) => format!(
+                "{bug:?} | monitor {} | {input} | {len}",
+                rule.as_deref().unwrap_or("?")
+            ),
+            None => format!("{bug:?} | not caught by the monitors alone | — | —"),
+        });
+        got.push((bug, rule, found.map(|f| f.0)));
+    }
+    println!("{}", table.join("\n"));
+    let expected: &[(Bug, Option<&str>)] = &[
+        (Bug::ReturnLegWithoutDnu, Some("R12")),
+        (Bug::FirstLegRtsWithoutDnu, Some("R12")),
+        (Bug::MoveUpdatesPersistent, Some("R11")),
+        (Bug::CancelCompletesTwice, Some("R14")),
+        (Bug::DllIgnoresLock, Some("R4")),
+        (Bug::CrashLosesOwner, Some("R10")),
+        // The write of a rejected call breaks R11 and R13 at once; R11's monitor runs first.
+        (Bug::RejectedOnlineWritesPersistent, Some("R11")),
+        (Bug::SecondQueuedMove, Some("R3-queue")),
+        // Liveness: nothing observable is wrong at any step.
+        (Bug::RetryNeverFires, None),
+        (Bug::RecoveryNeverSettles, None),
+        (Bug::DestSkipsLastResource, Some("R14")),
+        // The aborted operations never complete, so the next accepted one on the group is a
+        // second operation in flight.
+        (Bug::CrashForgetsCompletion, Some("R3-queue")),
+    ];
+    assert_eq!(expected.len(), Bug::ALL.len(), "every model bug is pinned");
+    for (bug, want) in expected {
+        let (_, rule, text) = got.iter().find(|(b, _, _)| b == bug).expect("listed");
+        assert_eq!(
+            rule.as_deref(),
+            *want,
+            "{bug:?}: {}",
+            text.as_deref().unwrap_or("")
+        );
+    }
+}
+
+#[test]
+fn the_records_carry_the_dll_side_state() {
+    let (_, records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    let last = records.last().expect("records");
+    // After the return, g1 is on n1: vm1 Online (2) and disk1 Online in n1's DLL, nothing
+    // held on n2.
+    assert_eq!(
+        last.dll,
+        Some(vec![vec![Some(2), Some(2)], vec![None, None]]),
+        "{last:?}"
+    );
+}
+
+#[test]
+fn r13_a_rejected_call_that_changes_the_dll_side_state() {
+    let (topo, mut records) = trace_of(&scenario(QUEUED));
+    records.retain(|r| r.index <= 4);
+    let rec = at(&mut records, 4); // rejected: unknown destination
+    let dll = rec.dll.as_mut().expect("the DLL-side state");
+    assert_eq!(dll[0][1], Some(2), "disk1 Online on n1");
+    dll[0][1] = Some(3);
+    breaks_exactly(&topo, &records, "R13", 4);
+}
+
+#[test]
+fn r10_a_resource_active_in_the_dll_of_a_node_that_does_not_own_it() {
+    let (topo, mut records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    let last = records.last_mut().expect("records");
+    let step = last.index;
+    last.dll.as_mut().expect("the DLL-side state")[1][0] = Some(2); // vm1 Online on n2 too
+    breaks_exactly(&topo, &records, "R10", step);
+}
