@@ -88,4 +88,14 @@ impl State {
     pub fn locked_host(&self, global: usize) -> Option<bool> {
         (global < self.shape().resources()).then(|| self.host_locked(global))
     }
+
+    /// DLL-side view (SPEC §3): what node `node`'s DLL instance believes about the resource
+    /// numbered `global`, if that instance holds a RESID for it — only the group's owner, and
+    /// only while it is Up (R2; a node that starts again comes up empty, R20). `None` for a
+    /// node or resource the configuration does not declare.
+    #[must_use]
+    pub fn dll_state_on(&self, node: usize, global: usize) -> Option<RState> {
+        let known = global < self.shape().resources() && node < usize::from(self.shape().nodes);
+        (known && self.holds(node, global)).then(|| self.dll(global))
+    }
 }

@@ -304,6 +304,9 @@ impl Side for Recorder<'_> {
     fn view(&self) -> crate::replay::HostView {
         self.inner.view()
     }
+    fn dll_view(&self) -> Option<crate::replay::DllView> {
+        self.inner.dll_view()
+    }
 }
 
 /// A replayable SPEC §7 scenario of `steps` whose expectations are the model's answers: each

@@ -21,7 +21,7 @@ use offline_v2_model::config::{GroupSetup, ModelConfig, ResourceSetup, Setup, Wo
 use offline_v2_model::vocab::{codes, Entry, Observation, Persist, RState};
 use offline_v2_model::State;
 
-use crate::replay::{CallObs, HostView, Obs, ObsEntry, Side};
+use crate::replay::{CallObs, DllView, HostView, Obs, ObsEntry, Side};
 use crate::scenario::{Call, Event, RawCall, RawResidSpec, Scenario};
 
 /// The model [`Setup`] a scenario declares.
@@ -430,5 +430,21 @@ impl Side for ModelSide {
                 .collect(),
             locked: (0..n).map(|r| s.locked_host(r).unwrap_or(false)).collect(),
         }
+    }
+
+    /// The model's copy of the DLL-side state (SPEC §3) in the implementation's shape: per
+    /// node, per resource, the `CLUSTER_RESOURCE_STATE` value of what the owner's instance
+    /// believes, `None` where no instance holds a RESID for it (a non-owner, a Down node).
+    fn dll_view(&self) -> Option<DllView> {
+        let s = &self.state;
+        Some(
+            (0..self.nodes.len())
+                .map(|n| {
+                    (0..self.resources.len())
+                        .map(|r| s.dll_state_on(n, r).map(|x| state_of(x).cluster_value()))
+                        .collect()
+                })
+                .collect(),
+        )
     }
 }

@@ -133,7 +133,7 @@ pub(crate) mod testing {
     use offline_v2::types::{PersistentState, ResourceState};
 
     use super::{SideStep, StepChecker, StepView};
-    use crate::replay::{HostView, Names, Obs, StepFailure};
+    use crate::replay::{DllView, HostView, Names, Obs, StepFailure};
     use crate::scenario::{Scenario, Step};
 
     /// Two nodes, one group `g1` on `n1` with `vm1` and `disk1`, both Online; `steps` as given.
@@ -189,6 +189,39 @@ pub(crate) mod testing {
         };
         let mut failures = Vec::new();
         checker.check_step(&view, &mut failures);
+        failures
+    }
+
+    /// Runs `checker` on step `index` of `s` (a non-check step), where side `i` ("impl",
+    /// then "model") produced nothing, shows the initial host view and `dll[i]` as its
+    /// DLL-side state after the step.
+    pub(crate) fn judge_dll(
+        checker: &mut dyn StepChecker,
+        s: &Scenario,
+        index: usize,
+        dll: &[Option<DllView>],
+    ) -> Vec<StepFailure> {
+        let names = Names(s);
+        let view = initial_view();
+        let sides: Vec<SideStep<'_>> = dll
+            .iter()
+            .zip(["impl", "model"])
+            .map(|(d, name)| SideStep {
+                name,
+                outputs: &[],
+                before: &view,
+                after: &view,
+                dll_after: d.as_ref(),
+            })
+            .collect();
+        let step_view = StepView {
+            names: &names,
+            index,
+            step: &s.steps[index],
+            sides: &sides,
+        };
+        let mut failures = Vec::new();
+        checker.check_step(&step_view, &mut failures);
         failures
     }
 }

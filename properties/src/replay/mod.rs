@@ -13,6 +13,7 @@
 //! | [`comparators::PersistentWrites`] | every persistent write (R11) | — |
 //! | [`comparators::Completions`] | every completion (R14) | `check_completions` |
 //! | [`comparators::HostViews`] | the host views after the step | `check` |
+//! | [`comparators::DllStates`] | the DLL-side states after the step (SPEC §3, R2, R19, R20) | — |
 //! | [`comparators::OutputOrder`] | the interleaving of all outputs (D5) | — |
 //!
 //! A disagreement between the sides ([`FailureKind::Divergence`]) stops the run after that

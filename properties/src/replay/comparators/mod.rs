@@ -6,6 +6,7 @@
 
 mod completions;
 mod dll_calls;
+mod dll_states;
 mod host_views;
 mod output_order;
 mod persistent_writes;
@@ -13,6 +14,7 @@ mod return_code;
 
 pub use completions::Completions;
 pub use dll_calls::DllCalls;
+pub use dll_states::DllStates;
 pub use host_views::HostViews;
 pub use output_order::OutputOrder;
 pub use persistent_writes::PersistentWrites;
@@ -29,6 +31,7 @@ pub fn standard<'s>() -> Vec<Box<dyn StepChecker + 's>> {
         Box::new(PersistentWrites),
         Box::new(Completions::default()),
         Box::new(HostViews),
+        Box::new(DllStates),
         Box::new(OutputOrder),
     ]
 }
