@@ -307,6 +307,9 @@ impl Side for Recorder<'_> {
     fn dll_view(&self) -> Option<crate::replay::DllView> {
         self.inner.dll_view()
     }
+    fn held_groups(&self) -> Option<Vec<bool>> {
+        self.inner.held_groups()
+    }
 }
 
 /// A replayable SPEC §7 scenario of `steps` whose expectations are the model's answers: each

@@ -292,6 +292,16 @@ impl<D: ResourceDll> Side for ImplSide<D> {
         self.dll_states()
     }
 
+    /// R13 check 4, R14, R20: [`Cluster::held`] per group.
+    fn held_groups(&self) -> Option<Vec<bool>> {
+        Some(
+            (0..self.groups)
+                .filter_map(|g| u8::try_from(g).ok().map(GroupId))
+                .map(|g| self.cluster.held(g))
+                .collect(),
+        )
+    }
+
     fn view(&self) -> HostView {
         let groups = (0..self.groups).filter_map(|g| u8::try_from(g).ok().map(GroupId));
         let resources =

@@ -435,6 +435,12 @@ impl Side for ModelSide {
     /// The model's copy of the DLL-side state (SPEC §3) in the implementation's shape: per
     /// node, per resource, the `CLUSTER_RESOURCE_STATE` value of what the owner's instance
     /// believes, `None` where no instance holds a RESID for it (a non-owner, a Down node).
+    /// R13 check 4, R14, R20: the model's own reading of held (something in flight or
+    /// settling, or the owner Down).
+    fn held_groups(&self) -> Option<Vec<bool>> {
+        Some((0..self.groups.len()).map(|g| self.state.held(g)).collect())
+    }
+
     fn dll_view(&self) -> Option<DllView> {
         let s = &self.state;
         Some(

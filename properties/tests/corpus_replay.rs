@@ -123,3 +123,60 @@ fn lockstep_catches_a_side_whose_dll_state_differs_after_a_terminate() {
     assert_eq!(f.produced[0], ("impl", "vm1 on n1: Offline".to_owned()));
     assert_eq!(f.produced[1], ("model", "vm1 on n1: Failed".to_owned()));
 }
+
+/// A model that forgets half of R14's "held": a group whose owner is Down is not held unless
+/// something is in flight. Only `held_groups` changes.
+struct DownOwnerNotHeld(ModelSide);
+
+impl Side for DownOwnerNotHeld {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn call(&mut self, call: &offline_v2_properties::scenario::Call) -> Vec<Obs> {
+        self.0.call(call)
+    }
+    fn event(&mut self, event: &offline_v2_properties::scenario::Event) -> Vec<Obs> {
+        self.0.event(event)
+    }
+    fn view(&self) -> HostView {
+        self.0.view()
+    }
+    fn dll_view(&self) -> Option<DllView> {
+        self.0.dll_view()
+    }
+    fn held_groups(&self) -> Option<Vec<bool>> {
+        let s = self.0.state();
+        Some((0..s.shape().groups.into()).map(|g| !s.idle(g)).collect())
+    }
+}
+
+/// The only node goes Down: its group waits (R10, R20) and is held (R14); it starts again.
+const ONLY_NODE_DOWN: &str = r#"{"nodes":["n1"],"groups":[{"name":"g1","owner":"n1",
+    "resources":[{"name":"vm1","persistent":"online"}]}],
+    "steps":[{"event":"crash_node","node":"n1"},
+             {"call":"online_resource","resource":"vm1","expect":"ERROR_INVALID_STATE"}]}"#;
+
+#[test]
+fn lockstep_catches_a_side_that_differs_on_which_groups_are_held() {
+    let s = Scenario::parse(ONLY_NODE_DOWN, std::path::Path::new("only-node-down.json"))
+        .expect("the scenario parses");
+    let dll =
+        LoadedDll::open_built().expect("the reference cdylib is built (cargo build -p offline-v2)");
+    // Control: both sides hold the group while its only node is Down (R13 check 4 answers it).
+    let mut imp = ImplSide::new(&s, dll.instances(1).expect("instances")).expect("set-up");
+    let mut model = ModelSide::new(&s).expect("set-up");
+    assert_eq!(imp.held_groups(), Some(vec![false]));
+    let report = replay(&s, &mut [&mut imp as &mut dyn Side, &mut model]);
+    assert!(report.passed(), "{:?}", report.failures);
+    assert_eq!(imp.held_groups(), Some(vec![true]));
+    // The broken side is caught at the crash, before any call could show it.
+    let mut imp = ImplSide::new(&s, dll.instances(1).expect("instances")).expect("set-up");
+    let mut broken = DownOwnerNotHeld(ModelSide::new(&s).expect("set-up"));
+    let report = replay(&s, &mut [&mut imp as &mut dyn Side, &mut broken]);
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    let f = &report.failures[0];
+    assert_eq!((f.step, f.kind), (0, FailureKind::Divergence), "{f}");
+    assert!(f.what.contains("which groups are held"), "{f}");
+    assert_eq!(f.produced[0], ("impl", "g1: held".to_owned()));
+    assert_eq!(f.produced[1], ("model", "g1: not held".to_owned()));
+}

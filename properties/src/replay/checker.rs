@@ -17,6 +17,11 @@ pub struct SideStep<'a> {
     /// Its DLL-side state after the step, when the side shows it and a checker asked for it
     /// ([`StepChecker::wants_dll_view`]).
     pub dll_after: Option<&'a DllView>,
+    /// Per group, whether it is held after the step ([`Side::held_groups`]), when the side
+    /// shows it.
+    ///
+    /// [`Side::held_groups`]: super::Side::held_groups
+    pub held_after: Option<&'a [bool]>,
 }
 
 /// Everything a [`StepChecker`] sees of one step.
@@ -178,6 +183,7 @@ pub(crate) mod testing {
                 before: &before,
                 after: v,
                 dll_after: None,
+                held_after: None,
             })
             .collect();
         let step: &Step = &s.steps[index];
@@ -212,6 +218,7 @@ pub(crate) mod testing {
                 before: &view,
                 after: &view,
                 dll_after: d.as_ref(),
+                held_after: None,
             })
             .collect();
         let step_view = StepView {

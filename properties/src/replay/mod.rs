@@ -14,6 +14,7 @@
 //! | [`comparators::Completions`] | every completion (R14) | `check_completions` |
 //! | [`comparators::HostViews`] | the host views after the step | `check` |
 //! | [`comparators::DllStates`] | the DLL-side states after the step (SPEC §3, R2, R19, R20) | — |
+//! | [`comparators::HeldGroups`] | which groups are held after the step (R13 check 4, R14) | — |
 //! | [`comparators::OutputOrder`] | the interleaving of all outputs (D5) | — |
 //!
 //! A disagreement between the sides ([`FailureKind::Divergence`]) stops the run after that
@@ -229,6 +230,12 @@ pub trait Side {
     fn dll_view(&self) -> Option<DllView> {
         None
     }
+    /// Per group in declaration order, whether it is *held* now (SPEC R13 check 4, R14, R20:
+    /// an operation in flight or settling — a rollback, return, failover, recovery or
+    /// restart —, or its owner Down), if this side can tell (F9). Default: `None`.
+    fn held_groups(&self) -> Option<Vec<bool>> {
+        None
+    }
 }
 
 /// The DLL-side state (SPEC §3): per node, per resource, what that node's DLL instance
@@ -349,6 +356,8 @@ impl<'s> Replay<'s> {
                 .iter()
                 .map(|s| if want_dll { s.dll_view() } else { None })
                 .collect();
+            let held_after: Vec<Option<Vec<bool>>> =
+                sides.iter().map(|s| s.held_groups()).collect();
             let per_side: Vec<SideStep<'_>> = sides
                 .iter()
                 .enumerate()
@@ -358,6 +367,7 @@ impl<'s> Replay<'s> {
                     before: &before[i],
                     after: &after[i],
                     dll_after: dll_after[i].as_ref(),
+                    held_after: held_after[i].as_deref(),
                 })
                 .collect();
             let view = StepView {

@@ -7,6 +7,7 @@
 mod completions;
 mod dll_calls;
 mod dll_states;
+mod held_groups;
 mod host_views;
 mod output_order;
 mod persistent_writes;
@@ -15,6 +16,7 @@ mod return_code;
 pub use completions::Completions;
 pub use dll_calls::DllCalls;
 pub use dll_states::DllStates;
+pub use held_groups::HeldGroups;
 pub use host_views::HostViews;
 pub use output_order::OutputOrder;
 pub use persistent_writes::PersistentWrites;
@@ -32,6 +34,7 @@ pub fn standard<'s>() -> Vec<Box<dyn StepChecker + 's>> {
         Box::new(Completions::default()),
         Box::new(HostViews),
         Box::new(DllStates),
+        Box::new(HeldGroups),
         Box::new(OutputOrder),
     ]
 }
