@@ -131,7 +131,7 @@ impl Default for Budget {
         Budget {
             profile: "default".into(),
             file: None,
-            cases: 64,
+            cases: 256,
             depth: 3,
             seconds: 30,
             seed: 0x0FF1_1E02,
@@ -440,7 +440,7 @@ pub fn current() -> Budget {
     })
 }
 
-/// `OFFLINE_V2_CASES` or the profile's: proptest/quickcheck cases per property (default 64).
+/// `OFFLINE_V2_CASES` or the profile's: proptest/quickcheck cases per property (default 256).
 #[must_use]
 pub fn cases() -> u32 {
     current().cases
@@ -601,6 +601,6 @@ mod tests {
         for var in VARIABLES {
             assert!(text.contains(&format!("export {var}=")), "{var}: {text}");
         }
-        assert!(text.contains("export OFFLINE_V2_CASES=64\n"), "{text}");
+        assert!(text.contains("export OFFLINE_V2_CASES=256\n"), "{text}");
     }
 }

@@ -300,3 +300,63 @@ fn check_model_check_json_is_the_input_of_the_reports_tool() {
     let o = run(&["check", "--model-check-json", "--json"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
 }
+
+/// `verify --trace FILE` writes the JSON-lines trace of its corpus phase (docs/trace-format.md,
+/// the writer of `replay --trace`), and `offline-v2 monitor` holds on it (SPEC §6 monitors);
+/// the same trace with one DO_NOT_UPDATE bit of a move's OfflineV2 removed fails R12 (exit 1),
+/// so the check is not vacuous on this trace.
+#[test]
+fn verify_trace_passes_monitor_and_fails_it_when_one_flag_bit_is_edited() {
+    let dir = temp_dir("verify-trace");
+    let trace = dir.join("verify.jsonl");
+    let o = bin()
+        .args(["verify", "--quiet", "--trace"])
+        .arg(&trace)
+        .env("OFFLINE_V2_CASES", "4")
+        .env("OFFLINE_V2_DEPTH", "1")
+        .env("CARGO_TARGET_DIR", &dir)
+        .output()
+        .expect("runs");
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    let text_of_trace = std::fs::read_to_string(&trace).expect("verify wrote the trace");
+    let headers = text_of_trace
+        .lines()
+        .filter(|l| l.starts_with("{\"trace\""))
+        .count();
+    assert!(headers > 0, "one header per corpus scenario");
+    let o = run(&["monitor", trace.to_str().expect("utf-8")]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("every monitor held"), "{out}");
+
+    let mut edited = Vec::new();
+    let mut done = false;
+    for line in text_of_trace.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("JSON lines");
+        if !done && v.get("trace").is_none() {
+            if let Some(outs) = v["outputs"].as_array_mut() {
+                for o in outs {
+                    let flags = o["flags"].as_u64().unwrap_or(0);
+                    if o["out"] == "call" && o["entry"] == "OfflineV2" && flags & 0x42 == 0x42 {
+                        o["flags"] = (flags ^ 0x40).into();
+                        done = true;
+                        break;
+                    }
+                }
+            }
+        }
+        edited.push(v.to_string());
+    }
+    assert!(
+        done,
+        "the corpus trace has a move's OfflineV2 with DO_NOT_UPDATE"
+    );
+    let bad = dir.join("edited.jsonl");
+    std::fs::write(&bad, edited.join("\n")).expect("write");
+    let o = run(&["monitor", bad.to_str().expect("utf-8")]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("R12 violated at step"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
