@@ -268,6 +268,8 @@ impl Checked for ImplSystem {
         if let Err(v) = result {
             next.assertion = Some(v.rule());
         }
+        // Time translation (I18): states that differ only by the absolute clock are one.
+        next.cluster.rebase_clock();
         let rec = StepRecord {
             index: 0,
             input: step,

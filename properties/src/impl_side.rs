@@ -287,7 +287,10 @@ pub fn host_view_of<D: ResourceDll>(cluster: &Cluster<D>) -> HostView {
     HostView {
         owner: groups.clone().map(|g| cluster.owner(g).0).collect(),
         queued: groups.map(|g| cluster.queued(g)).collect(),
-        state: resources.clone().map(|r| cluster.resource_state(r)).collect(),
+        state: resources
+            .clone()
+            .map(|r| cluster.resource_state(r))
+            .collect(),
         persistent: resources.clone().map(|r| cluster.persistent(r)).collect(),
         locked: resources.map(|r| cluster.locked(r)).collect(),
     }

@@ -91,12 +91,20 @@ impl<D: ResourceDll> Cluster<D> {
     /// for a model checker choosing the next `lock`/`unlock`). False for an undeclared index.
     #[must_use]
     pub fn environment_locked(&self, resource: ResourceId) -> bool {
-        self.env.locked.get(resource.index()).copied().unwrap_or(false)
+        self.env
+            .locked
+            .get(resource.index())
+            .copied()
+            .unwrap_or(false)
     }
     /// Whether the environment has `resource` busy (R6, D2). False for an undeclared index.
     #[must_use]
     pub fn environment_busy(&self, resource: ResourceId) -> bool {
-        self.env.busy.get(resource.index()).copied().unwrap_or(false)
+        self.env
+            .busy
+            .get(resource.index())
+            .copied()
+            .unwrap_or(false)
     }
     /// Whether the link between `a` and `b` is down (R5, D2).
     #[must_use]
