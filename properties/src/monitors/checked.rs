@@ -217,6 +217,8 @@ pub struct Summary<A> {
     pub seconds: f64,
     /// False when a limit stopped it.
     pub complete: bool,
+    /// Every property checked, by name.
+    pub properties: Vec<&'static str>,
     /// Broken properties, by name.
     pub broken: Vec<Broken<A>>,
 }
@@ -234,6 +236,7 @@ impl<A> Summary<A> {
 /// Checks `model` breadth-first (shortest counterexamples) within `limits`.
 pub fn check<C: Checked>(model: Monitored<C>, limits: Limits) -> Summary<C::Action> {
     let start = Instant::now();
+    let properties = model.properties().iter().map(|p| p.name).collect();
     let mut builder = model.checker();
     if let Some(n) = limits.max_states {
         builder = builder.target_state_count(n);
@@ -273,6 +276,7 @@ pub fn check<C: Checked>(model: Monitored<C>, limits: Limits) -> Summary<C::Acti
         depth: checker.max_depth(),
         seconds,
         complete,
+        properties,
         broken,
     }
 }
