@@ -142,13 +142,62 @@ fn run_impl(
     cfg: ModelConfig,
     started: Instant,
 ) -> ExitCode {
-    use crate::monitors::checked::{check, Limits};
-    let system = match crate::checked::ImplSystem::new(cfg.clone()) {
-        Ok(s) => s,
-        Err(e) => return bad_input(e.to_string()),
-    };
     let max_states = args.max_states.or(budget.max_states);
     let timeout = args.timeout.unwrap_or(budget.seconds);
+    let (result, summary) = match impl_check(&cfg, max_states, timeout) {
+        Ok(r) => r,
+        Err(e) => return bad_input(e.to_string()),
+    };
+    let description = format!("implementation: {}", model_check::describe(&cfg));
+    let mut phase = phase_of(&result, &description, None);
+    for b in &summary.broken {
+        if let Some(v) = &b.violation {
+            phase.mark(
+                Status::Failed,
+                format!("{} after {} steps: {v}", b.property, b.path.len()),
+            );
+        }
+    }
+    if args.model_check_json {
+        let v = model_check::report_json("check-impl", &description, std::slice::from_ref(&result));
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else if !args.json {
+        println!("configuration: {description}");
+        println!("checker: stateright Bfs over the implementation, 1 thread, SPEC §6 monitors");
+        print_result(&result, &phase);
+        for b in &summary.broken {
+            let steps: Vec<String> = b.path.iter().map(|a| format!("{a:?}")).collect();
+            println!("counterexample for {}: {}", b.property, steps.join(" -> "));
+            if let Some(v) = &b.violation {
+                println!("{v}");
+            }
+        }
+    }
+    let mut report = Report::new("check", started.elapsed().as_secs_f64(), vec![phase]);
+    report.budget = Some(budget);
+    finish(&report, args.json, args.junit.as_deref())
+}
+
+/// The implementation's model check of `cfg` (`crate::checked::ImplSystem` with the monitors
+/// as properties, BFS, within `max_states` unique states and `timeout` seconds) as a model
+/// [`CheckResult`] (no action paths: its actions are not model actions) and the check's own
+/// summary (counterexamples with the monitors' verdicts).
+///
+/// # Errors
+/// A set-up the implementation or the monitors refuse.
+pub fn impl_check(
+    cfg: &ModelConfig,
+    max_states: Option<u64>,
+    timeout: u64,
+) -> Result<
+    (
+        CheckResult,
+        crate::monitors::checked::Summary<crate::checked::ImplAction>,
+    ),
+    crate::checked::CheckedError,
+> {
+    use crate::monitors::checked::{check, Limits};
+    let system = crate::checked::ImplSystem::new(cfg.clone())?;
     let summary = check(
         system.monitored(),
         Limits {
@@ -156,7 +205,7 @@ fn run_impl(
             timeout: Some(Duration::from_secs(timeout)),
         },
     );
-    let stopped = (!summary.complete).then(|| match max_states {
+    let stopped = (!summary.complete).then_some(match max_states {
         Some(n) if summary.unique as u64 >= n => model_check::StopReason::States(n),
         _ => model_check::StopReason::Deadline(timeout),
     });
@@ -193,34 +242,7 @@ fn run_impl(
         peak_rss_kib: model_check::peak_rss_kib(),
         properties,
     };
-    let description = format!("implementation: {}", model_check::describe(&cfg));
-    let mut phase = phase_of(&result, &description, None);
-    for b in &summary.broken {
-        if let Some(v) = &b.violation {
-            phase.mark(
-                Status::Failed,
-                format!("{} after {} steps: {v}", b.property, b.path.len()),
-            );
-        }
-    }
-    if args.model_check_json {
-        let v = model_check::report_json("check-impl", &description, std::slice::from_ref(&result));
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-    } else if !args.json {
-        println!("configuration: {description}");
-        println!("checker: stateright Bfs over the implementation, 1 thread, SPEC §6 monitors");
-        print_result(&result, &phase);
-        for b in &summary.broken {
-            let steps: Vec<String> = b.path.iter().map(|a| format!("{a:?}")).collect();
-            println!("counterexample for {}: {}", b.property, steps.join(" -> "));
-            if let Some(v) = &b.violation {
-                println!("{v}");
-            }
-        }
-    }
-    let mut report = Report::new("check", started.elapsed().as_secs_f64(), vec![phase]);
-    report.budget = Some(budget);
-    finish(&report, args.json, args.junit.as_deref())
+    Ok((result, summary))
 }
 
 fn is_liveness(p: &model_check::PropertyVerdict) -> bool {
