@@ -420,9 +420,103 @@ pub fn with_table(markdown: String, dir: &Path) -> Result<String, InputError> {
     Ok(markdown + &ModelTable::load(&path)?.to_markdown())
 }
 
+/// `markdown` followed by the implementation's model check (`impl-check.json` in `dir`, which
+/// `offline-v2 verify` writes next to `model-check.json`, or `offline-v2 check --impl
+/// --model-check-json`) beside `model`'s run of the same configuration, if that file exists:
+/// unique states of each, and why they differ.
+///
+/// # Errors
+/// A malformed `impl-check.json`.
+pub fn with_impl(markdown: String, model: &ModelCheck, dir: &Path) -> Result<String, InputError> {
+    let path = dir.join("impl-check.json");
+    if !path.exists() {
+        return Ok(markdown);
+    }
+    Ok(markdown + &impl_section(&ModelCheck::load(&path)?, model))
+}
+
+/// The implementation-check section (see [`with_impl`]).
+#[must_use]
+pub fn impl_section(imp: &ModelCheck, model: &ModelCheck) -> String {
+    let mut s = String::from(
+        "\n## The implementation model-checked (issue 10)\n\n\
+         `offline-v2 check --impl`: stateright BFS over the implementation itself (`Cluster` \
+         over the in-process reference DLL) with the SPEC §6 monitors as its properties, on the \
+         same configuration and budgets as the model's check above.\n\n\
+         | checked | configuration | unique states | states | depth | seconds | complete | properties failed |\n\
+         |---|---|---:|---:|---:|---:|---|---|\n",
+    );
+    for (who, m) in [("model", model), ("implementation", imp)] {
+        let failed: Vec<&str> = m
+            .properties
+            .iter()
+            .filter(|p| !p.passed())
+            .map(|p| p.name.as_str())
+            .collect();
+        if let Some(r) = m.runs.first() {
+            let _ = writeln!(
+                s,
+                "| {who} | {} | {} | {} | {} | {:.2} | {} | {} |",
+                m.description,
+                r.unique_states,
+                r.states_generated.map_or("?".into(), |n| n.to_string()),
+                r.max_depth.map_or("?".into(), |n| n.to_string()),
+                r.seconds,
+                if r.complete { "yes" } else { "no" },
+                if failed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    failed.join(", ")
+                }
+            );
+        }
+    }
+    s.push_str(
+        "\nThe counts differ because the implementation's state holds what the model abstracts \
+         (M14, M15): the logical clock relative to the pending calls' starts and the queued \
+         moves' last attempts (I19), the next operation id, each RESID's generation and the DLL \
+         instances' own words, and the monitors' state (P6).\n",
+    );
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_impl_section_shows_both_counts_and_names_a_failed_monitor() {
+        let doc = |unique: u64, discovered: bool| ModelCheck {
+            schema: 1,
+            config: "default".into(),
+            description: "cfg".into(),
+            runs: vec![Run {
+                threads: 1,
+                unique_states: unique,
+                states_generated: Some(10 * unique),
+                max_depth: Some(9),
+                seconds: 1.0,
+                complete: true,
+                peak_rss_kib: None,
+            }],
+            properties: vec![PropertyResult {
+                name: "R12 exact OfflineV2 flags (monitor)".into(),
+                expectation: Expectation::Always,
+                discovered,
+                path: Vec::new(),
+            }],
+            seeded_bugs: Vec::new(),
+        };
+        let ok = impl_section(&doc(12_438, false), &doc(2_278, false));
+        assert!(ok.contains("| model | cfg | 2278 |"), "{ok}");
+        assert!(ok.contains("| implementation | cfg | 12438 |"), "{ok}");
+        assert!(ok.contains("| none |"), "{ok}");
+        let bad = impl_section(&doc(7, true), &doc(2_278, false));
+        assert!(
+            bad.contains("| R12 exact OfflineV2 flags (monitor) |"),
+            "{bad}"
+        );
+    }
 
     #[test]
     fn the_table_shows_each_row_beside_spin_and_names_a_failing_run() {

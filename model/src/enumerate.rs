@@ -5,7 +5,7 @@
 
 use crate::action::{Action, Dest, DestArg, RawCall, ResidArg};
 use crate::config::{move_flags, ModelConfig};
-use crate::state::State;
+use crate::state::{Shape, State};
 use crate::vocab::RState;
 
 /// Pushes every enabled action of `s` onto `out` (nothing once a violation is marked: the
@@ -15,7 +15,7 @@ pub fn actions(cfg: &ModelConfig, s: &State, out: &mut Vec<Action>) {
         return;
     }
     if s.calls_left > 0 {
-        calls(cfg, s, out);
+        client_calls(cfg, s.shape(), out);
     }
     outcomes(cfg, s, out);
     if s.faults_left > 0 {
@@ -23,9 +23,11 @@ pub fn actions(cfg: &ModelConfig, s: &State, out: &mut Vec<Action>) {
     }
 }
 
-fn calls(cfg: &ModelConfig, s: &State, out: &mut Vec<Action>) {
+/// Pushes every client call the configuration tries (each configured flag combination and
+/// destination, the rejection probes and raw calls when enabled), whatever the state: what one
+/// unit of the call budget buys. Also the call alphabet of the implementation's model check.
+pub fn client_calls(cfg: &ModelConfig, sh: &Shape, out: &mut Vec<Action>) {
     let b = &cfg.bounds;
-    let sh = s.shape();
     for r in 0..sh.resources() {
         for &flags in &b.offline_flags {
             out.push(Action::OfflineResource {
@@ -62,7 +64,7 @@ fn calls(cfg: &ModelConfig, s: &State, out: &mut Vec<Action>) {
         probes(out);
     }
     if b.raw_calls {
-        raw(s, out);
+        raw(sh, out);
     }
 }
 
@@ -85,8 +87,7 @@ fn probes(out: &mut Vec<Action>) {
 }
 
 /// A plain raw OfflineV2 of every resource on every node, and one malformed call (R1).
-fn raw(s: &State, out: &mut Vec<Action>) {
-    let sh = s.shape();
+fn raw(sh: &Shape, out: &mut Vec<Action>) {
     for n in 0..sh.nodes {
         for r in 0..sh.resources() {
             out.push(Action::RawOfflineV2 {

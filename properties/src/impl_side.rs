@@ -68,7 +68,6 @@ pub struct ImplSide<D: ResourceDll> {
     cluster: Cluster<D>,
     nodes: Vec<String>,
     resources: Vec<String>,
-    groups: usize,
 }
 
 impl<D: ResourceDll> ImplSide<D> {
@@ -83,7 +82,6 @@ impl<D: ResourceDll> ImplSide<D> {
             cluster,
             nodes: scenario.nodes.clone(),
             resources: scenario.resource_names().map(str::to_owned).collect(),
-            groups: scenario.groups.len(),
         })
     }
 
@@ -252,24 +250,49 @@ impl<D: ResourceDll> ImplSide<D> {
     /// [`ResourceDll::dll_state`], or `None` if a DLL cannot tell.
     #[must_use]
     pub fn dll_states(&self) -> Option<crate::replay::DllView> {
-        let nodes = self.nodes.len();
-        (0..nodes)
-            .map(|n| {
-                let node = NodeId(u8::try_from(n).ok()?);
-                (0..self.resources.len())
-                    .map(|r| {
-                        let resource = ResourceId(u8::try_from(r).ok()?);
-                        match self.cluster.resid(resource, node) {
-                            None => Some(None),
-                            Some(resid) => {
-                                let state = self.cluster.dll(node).dll_state(resid)?;
-                                Some(Some(state.map_or(-1, |s| s.cluster_value())))
-                            }
+        dll_view_of(&self.cluster)
+    }
+}
+
+/// The DLL-side state of every declared resource on every node of `cluster` (see
+/// [`ImplSide::dll_states`]), or `None` if a DLL cannot tell.
+#[must_use]
+pub fn dll_view_of<D: ResourceDll>(cluster: &Cluster<D>) -> Option<crate::replay::DllView> {
+    let (nodes, _, resources) = cluster.counts();
+    (0..nodes)
+        .map(|n| {
+            let node = NodeId(u8::try_from(n).ok()?);
+            (0..resources)
+                .map(|r| {
+                    let resource = ResourceId(u8::try_from(r).ok()?);
+                    match cluster.resid(resource, node) {
+                        None => Some(None),
+                        Some(resid) => {
+                            let state = cluster.dll(node).dll_state(resid)?;
+                            Some(Some(state.map_or(-1, |s| s.cluster_value())))
                         }
-                    })
-                    .collect::<Option<Vec<_>>>()
-            })
-            .collect()
+                    }
+                })
+                .collect::<Option<Vec<_>>>()
+        })
+        .collect()
+}
+
+/// The host view of `cluster` (SPEC §7 `check`), declaration order.
+#[must_use]
+pub fn host_view_of<D: ResourceDll>(cluster: &Cluster<D>) -> HostView {
+    let (_, groups, resources) = cluster.counts();
+    let groups = (0..groups).filter_map(|g| u8::try_from(g).ok().map(GroupId));
+    let resources = (0..resources).filter_map(|r| u8::try_from(r).ok().map(ResourceId));
+    HostView {
+        owner: groups.clone().map(|g| cluster.owner(g).0).collect(),
+        queued: groups.map(|g| cluster.queued(g)).collect(),
+        state: resources
+            .clone()
+            .map(|r| cluster.resource_state(r))
+            .collect(),
+        persistent: resources.clone().map(|r| cluster.persistent(r)).collect(),
+        locked: resources.map(|r| cluster.locked(r)).collect(),
     }
 }
 
@@ -303,21 +326,6 @@ impl<D: ResourceDll> Side for ImplSide<D> {
     }
 
     fn view(&self) -> HostView {
-        let groups = (0..self.groups).filter_map(|g| u8::try_from(g).ok().map(GroupId));
-        let resources =
-            (0..self.resources.len()).filter_map(|r| u8::try_from(r).ok().map(ResourceId));
-        HostView {
-            owner: groups.clone().map(|g| self.cluster.owner(g).0).collect(),
-            queued: groups.map(|g| self.cluster.queued(g)).collect(),
-            state: resources
-                .clone()
-                .map(|r| self.cluster.resource_state(r))
-                .collect(),
-            persistent: resources
-                .clone()
-                .map(|r| self.cluster.persistent(r))
-                .collect(),
-            locked: resources.map(|r| self.cluster.locked(r)).collect(),
-        }
+        host_view_of(&self.cluster)
     }
 }

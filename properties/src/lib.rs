@@ -1,5 +1,6 @@
 //! Model checking, conformance and scenario replay tying `offline-v2` to `offline-v2-model`.
 pub mod budget;
+pub mod checked;
 pub mod cli;
 pub mod conform;
 pub mod conformance;

@@ -412,13 +412,19 @@ impl Side for ModelSide {
     }
 
     fn view(&self) -> HostView {
-        let s = &self.state;
-        let n = self.resources.len();
+        host_view_of(&self.state, self.groups.len(), self.resources.len())
+    }
+}
+
+/// The host view of a model state with `groups` groups and `n` resources (SPEC §7 `check`).
+#[must_use]
+pub fn host_view_of(s: &State, groups: usize, n: usize) -> HostView {
+    {
         HostView {
-            owner: (0..self.groups.len())
+            owner: (0..groups)
                 .map(|g| u8::try_from(s.owner(g)).unwrap_or(u8::MAX))
                 .collect(),
-            queued: (0..self.groups.len()).map(|g| s.queued(g)).collect(),
+            queued: (0..groups).map(|g| s.queued(g)).collect(),
             state: (0..n)
                 .map(|r| s.resource_state(r).map_or(ResourceState::Failed, state_of))
                 .collect(),

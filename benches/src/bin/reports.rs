@@ -603,6 +603,10 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string())
             .and_then(|m| {
                 let md = offline_v2_benches::model_report::with_table(m.to_markdown(), &out)
+                    .and_then(|md| {
+                        let dir = input.parent().unwrap_or(Path::new("."));
+                        offline_v2_benches::model_report::with_impl(md, &m, dir)
+                    })
                     .map_err(|e| e.to_string())?;
                 write(&out.join("model-check.md"), &md)?;
                 eprintln!("reports: wrote {}", out.join("model-check.md").display());

@@ -30,6 +30,32 @@ impl<D: ResourceDll + Clone> Clone for Cluster<D> {
     }
 }
 
+impl<D: ResourceDll> Cluster<D> {
+    /// Translates time so that the earliest time the cluster still remembers is 0 (I18): the
+    /// clock and every timestamp (an outstanding call's start, a queued move's last attempt)
+    /// move back by the same amount. Only differences of logical times decide the future
+    /// (R16, R19, R22), so the translated cluster behaves exactly as the original, shifted in
+    /// time; a model checker calls this after every input so that states which differ only
+    /// by absolute time are one state (without it, a queued move retried forever is an
+    /// infinite state space). Outputs carry no times.
+    pub fn rebase_clock(&mut self) {
+        let base = self
+            .groups
+            .iter()
+            .filter_map(|g| g.operation.as_ref().and_then(|o| o.earliest_time()))
+            .fold(self.now, u64::min);
+        if base == 0 {
+            return;
+        }
+        for g in &mut self.groups {
+            if let Some(o) = &mut g.operation {
+                o.shift_time(base);
+            }
+        }
+        self.now -= base;
+    }
+}
+
 /// Hashes the dynamic state: the DLL instances, time, nodes, each group's owner and operation
 /// (phase, cursor, outstanding call, deadlines), each resource's host record, the RESIDs held,
 /// the environment, the next operation id (ids appear in outputs), the outputs not yet polled

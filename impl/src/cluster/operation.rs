@@ -220,6 +220,29 @@ impl Operation {
 
     // ---- timers ----
 
+    /// The earliest logical time the operation remembers (its outstanding call's start, its
+    /// queued move's last attempt), if any.
+    pub fn earliest_time(&self) -> Option<u64> {
+        let queued = match self.phase {
+            Phase::Queued { last_attempt, .. } => Some(last_attempt),
+            _ => None,
+        };
+        match (self.waiting.map(|w| w.started), queued) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Moves every time the operation remembers `by` ms earlier (time translation, I18).
+    pub fn shift_time(&mut self, by: u64) {
+        if let Some(w) = &mut self.waiting {
+            w.started = w.started.saturating_sub(by);
+        }
+        if let Phase::Queued { last_attempt, .. } = &mut self.phase {
+            *last_attempt = last_attempt.saturating_sub(by);
+        }
+    }
+
     /// The next logical time at which this operation has something to do on a tick: its R19
     /// timeout, or its R16 retry.
     pub fn deadline(&self, pending_timeout: u64, retry_interval: u64) -> Option<u64> {

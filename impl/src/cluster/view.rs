@@ -87,6 +87,30 @@ impl<D: ResourceDll> Cluster<D> {
         let g = &self.groups[group.index()];
         g.operation.is_some() || self.nodes[g.owner.index()] == NodeState::Down
     }
+    /// Whether the environment has `resource` locked (D2: what the DLL instances were told;
+    /// for a model checker choosing the next `lock`/`unlock`). False for an undeclared index.
+    #[must_use]
+    pub fn environment_locked(&self, resource: ResourceId) -> bool {
+        self.env
+            .locked
+            .get(resource.index())
+            .copied()
+            .unwrap_or(false)
+    }
+    /// Whether the environment has `resource` busy (R6, D2). False for an undeclared index.
+    #[must_use]
+    pub fn environment_busy(&self, resource: ResourceId) -> bool {
+        self.env
+            .busy
+            .get(resource.index())
+            .copied()
+            .unwrap_or(false)
+    }
+    /// Whether the link between `a` and `b` is down (R5, D2).
+    #[must_use]
+    pub fn link_down(&self, a: NodeId, b: NodeId) -> bool {
+        self.env.links_down.contains(&(a.min(b), a.max(b)))
+    }
     /// The group of a resource.
     #[must_use]
     pub fn group_of(&self, resource: ResourceId) -> GroupId {

@@ -60,6 +60,12 @@ pub struct CheckArgs {
     /// Also write the report as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Model-check the implementation itself instead of the model: a `Cluster` over the
+    /// in-process reference DLL, on the same configuration and budgets, with the SPEC §6
+    /// monitors as its properties (stateright BFS, one thread; `--timeout` and `--max-states`
+    /// apply; `--engine`, `--strategy`, `--symmetry`, `--max-memory` and `--bug` do not).
+    #[arg(long = "impl", conflicts_with = "emit_scenario")]
+    implementation: bool,
     #[command(flatten)]
     profile: ProfileArg,
 }
@@ -86,6 +92,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         Ok(cfg) => cfg,
         Err(e) => return bad_input(e),
     };
+    if args.implementation {
+        return run_impl(args, budget, cfg, started);
+    }
     let setup = scenario_of_setup(&cfg.setup, "counterexample");
     let result = model_check::run(&CheckOptions {
         config: cfg.clone(),
@@ -122,6 +131,118 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut report = Report::new("check", started.elapsed().as_secs_f64(), vec![phase]);
     report.budget = Some(budget);
     finish(&report, args.json, args.junit.as_deref())
+}
+
+/// `check --impl`: the implementation's model check (`crate::checked::ImplSystem`) reported
+/// like a model check — the same text, `--json`, `--model-check-json` and JUnit — with one
+/// `always` property per monitor (R10…R19) and one for the implementation's own checks (I17).
+fn run_impl(
+    args: &CheckArgs,
+    budget: crate::budget::Budget,
+    cfg: ModelConfig,
+    started: Instant,
+) -> ExitCode {
+    let max_states = args.max_states.or(budget.max_states);
+    let timeout = args.timeout.unwrap_or(budget.seconds);
+    let (result, summary) = match impl_check(&cfg, max_states, timeout) {
+        Ok(r) => r,
+        Err(e) => return bad_input(e.to_string()),
+    };
+    let description = format!("implementation: {}", model_check::describe(&cfg));
+    let mut phase = phase_of(&result, &description, None);
+    for b in &summary.broken {
+        if let Some(v) = &b.violation {
+            phase.mark(
+                Status::Failed,
+                format!("{} after {} steps: {v}", b.property, b.path.len()),
+            );
+        }
+    }
+    if args.model_check_json {
+        let v = model_check::report_json("check-impl", &description, std::slice::from_ref(&result));
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else if !args.json {
+        println!("configuration: {description}");
+        println!("checker: stateright Bfs over the implementation, 1 thread, SPEC §6 monitors");
+        print_result(&result, &phase);
+        for b in &summary.broken {
+            let steps: Vec<String> = b.path.iter().map(|a| format!("{a:?}")).collect();
+            println!("counterexample for {}: {}", b.property, steps.join(" -> "));
+            if let Some(v) = &b.violation {
+                println!("{v}");
+            }
+        }
+    }
+    let mut report = Report::new("check", started.elapsed().as_secs_f64(), vec![phase]);
+    report.budget = Some(budget);
+    finish(&report, args.json, args.junit.as_deref())
+}
+
+/// The implementation's model check of `cfg` (`crate::checked::ImplSystem` with the monitors
+/// as properties, BFS, within `max_states` unique states and `timeout` seconds) as a model
+/// [`CheckResult`] (no action paths: its actions are not model actions) and the check's own
+/// summary (counterexamples with the monitors' verdicts).
+///
+/// # Errors
+/// A set-up the implementation or the monitors refuse.
+pub fn impl_check(
+    cfg: &ModelConfig,
+    max_states: Option<u64>,
+    timeout: u64,
+) -> Result<
+    (
+        CheckResult,
+        crate::monitors::checked::Summary<crate::checked::ImplAction>,
+    ),
+    crate::checked::CheckedError,
+> {
+    use crate::monitors::checked::{check, Limits};
+    let system = crate::checked::ImplSystem::new(cfg.clone())?;
+    let summary = check(
+        system.monitored(),
+        Limits {
+            max_states: max_states.and_then(|n| usize::try_from(n).ok()),
+            timeout: Some(Duration::from_secs(timeout)),
+        },
+    );
+    let stopped = (!summary.complete).then_some(match max_states {
+        Some(n) if summary.unique as u64 >= n => model_check::StopReason::States(n),
+        _ => model_check::StopReason::Deadline(timeout),
+    });
+    let properties = summary
+        .properties
+        .iter()
+        .map(|&name| {
+            let broken = summary.broken.iter().any(|b| b.property == name);
+            let verdict = if broken {
+                Verdict::Fails
+            } else if summary.complete {
+                Verdict::Holds
+            } else {
+                Verdict::Unknown
+            };
+            model_check::PropertyVerdict {
+                name,
+                expectation: "always",
+                discovered: broken,
+                holds: !broken,
+                verdict,
+                path: None,
+            }
+        })
+        .collect();
+    let result = CheckResult {
+        threads: 1,
+        states: summary.states,
+        unique: summary.unique,
+        depth: summary.depth,
+        seconds: summary.seconds,
+        complete: summary.complete,
+        stopped,
+        peak_rss_kib: model_check::peak_rss_kib(),
+        properties,
+    };
+    Ok((result, summary))
 }
 
 fn is_liveness(p: &model_check::PropertyVerdict) -> bool {

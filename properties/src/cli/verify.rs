@@ -94,6 +94,26 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
             std::slice::from_ref(&check),
         ),
     );
+    // The implementation itself, model-checked on the same configuration with the monitors
+    // as properties (issue 10), for `reports model-check` (beside the model's counts). Not a
+    // phase of its own: `cargo test` checks it (tests/monitored_check.rs).
+    if let Ok((imp, _)) = super::check::impl_check(
+        &cfg,
+        budget.max_states,
+        deadline
+            .saturating_duration_since(Instant::now())
+            .as_secs()
+            .max(1),
+    ) {
+        write_report(
+            "impl-check.json",
+            &model_check::report_json(
+                "default",
+                &format!("implementation: {}", model_check::describe(&cfg)),
+                std::slice::from_ref(&imp),
+            ),
+        );
+    }
     let (conformance, json) = conformance_phase(&cfg, &dll, &budget, deadline, shown, args.json);
     write_report("conformance.json", &json);
     let mut trace_file = match args.trace.as_ref().map(std::fs::File::create).transpose() {

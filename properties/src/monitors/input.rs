@@ -199,7 +199,7 @@ pub fn move_destination(dest: Option<u8>, owner: u8, up: &[bool]) -> Option<u8> 
 }
 
 /// Which nodes are Up, followed through crash and start inputs (all Up at set-up, SPEC §7).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UpNodes(pub Vec<bool>);
 
 impl UpNodes {

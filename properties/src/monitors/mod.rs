@@ -23,6 +23,7 @@
 //! `D…`/`I…`); the ones added for the monitors are `P1`–`P5`. The record and its JSON-lines
 //! form are described in `docs/trace-format.md`.
 
+pub mod checked;
 pub mod checker;
 pub mod input;
 pub mod ops;
@@ -239,40 +240,112 @@ pub trait Monitor {
     );
 }
 
+/// The rules of [`MonitorState`], in monitor order; a violation's `rule` is one of these or
+/// "trace" (a record that does not fit the topology). Bit `i` of a rule mask is `RULES[i]`.
+pub const RULES: [&str; 9] = [
+    "R10", "R11", "R12", "R4", "R13", "R14", "R3-queue", "R19", "R1",
+];
+
+/// Every rule of [`RULES`] as a mask.
+pub const ALL_RULES: u16 = (1 << RULES.len()) - 1;
+
+/// The bit of `rule` in a rule mask ("trace" is the bit after the rules).
+#[must_use]
+pub fn rule_bit(rule: &str) -> u16 {
+    RULES
+        .iter()
+        .position(|r| *r == rule)
+        .map_or(1 << RULES.len(), |i| 1 << i)
+}
+
+/// The state of every monitor together with the host view before the next record: a plain
+/// value (`Clone + Hash + Eq`), so that a model checker can carry it in its states
+/// (`checked`). Each monitor keeps only what its rule needs for the future (P6).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MonitorState {
+    before: HostView,
+    r10: r10::SingleOwner,
+    r11: r11::PersistentDiscipline,
+    r12: r12::ExactFlags,
+    r4: r4::LockedNeedsIgnore,
+    r13: r13::RejectedChangeNothing,
+    r14: r14::CompletesOnce,
+    queued: queued::OneQueued,
+    r19: r19::TimeoutFires,
+    r1: r1::RawValidation,
+}
+
+impl MonitorState {
+    /// Every monitor fresh for `topo`, before the first record.
+    #[must_use]
+    pub fn new(topo: &Topology) -> Self {
+        Self {
+            before: topo.initial.clone(),
+            r10: r10::SingleOwner::new(topo),
+            r11: r11::PersistentDiscipline,
+            r12: r12::ExactFlags::new(topo),
+            r4: r4::LockedNeedsIgnore::new(topo),
+            r13: r13::RejectedChangeNothing::default(),
+            r14: r14::CompletesOnce::new(topo),
+            queued: queued::OneQueued::new(topo),
+            r19: r19::TimeoutFires::new(topo),
+            r1: r1::RawValidation::new(topo),
+        }
+    }
+
+    /// Feeds one record to the monitors whose bit is set in `rules` (the others keep their
+    /// state); pushes what it broke onto `out`, in monitor order. A record that does not fit
+    /// `topo` is one "trace" violation and is not judged further.
+    pub fn observe(
+        &mut self,
+        topo: &Topology,
+        rules: u16,
+        rec: &StepRecord,
+        out: &mut Vec<Violation>,
+    ) {
+        if let Some(v) = shape(topo, rec) {
+            out.push(v);
+            return;
+        }
+        let before = &self.before;
+        let monitors: [&mut dyn Monitor; 9] = [
+            &mut self.r10,
+            &mut self.r11,
+            &mut self.r12,
+            &mut self.r4,
+            &mut self.r13,
+            &mut self.r14,
+            &mut self.queued,
+            &mut self.r19,
+            &mut self.r1,
+        ];
+        for (i, m) in monitors.into_iter().enumerate() {
+            if rules & (1 << i) != 0 {
+                m.observe(topo, before, rec, out);
+            }
+        }
+        self.before.clone_from(&rec.view);
+    }
+}
+
 /// Every monitor, fed in lockstep.
 pub struct Monitors {
     topo: Topology,
-    before: HostView,
-    monitors: Vec<Box<dyn Monitor + Send>>,
+    state: MonitorState,
 }
 
 impl Monitors {
     /// Every monitor of this module, fresh, for `topo`.
     #[must_use]
     pub fn all(topo: Topology) -> Self {
-        let before = topo.initial.clone();
-        let monitors: Vec<Box<dyn Monitor + Send>> = vec![
-            Box::new(r10::SingleOwner::new(&topo)),
-            Box::new(r11::PersistentDiscipline),
-            Box::new(r12::ExactFlags::new(&topo)),
-            Box::new(r4::LockedNeedsIgnore::new(&topo)),
-            Box::new(r13::RejectedChangeNothing::default()),
-            Box::new(r14::CompletesOnce::new(&topo)),
-            Box::new(queued::OneQueued::new(&topo)),
-            Box::new(r19::TimeoutFires::new(&topo)),
-            Box::new(r1::RawValidation::new(&topo)),
-        ];
-        Self {
-            topo,
-            before,
-            monitors,
-        }
+        let state = MonitorState::new(&topo);
+        Self { topo, state }
     }
 
     /// The rules checked, in order.
     #[must_use]
     pub fn rules(&self) -> Vec<&'static str> {
-        self.monitors.iter().map(|m| m.rule()).collect()
+        RULES.to_vec()
     }
 
     /// The topology monitored.
@@ -284,14 +357,7 @@ impl Monitors {
     /// Feeds one record to every monitor; what it broke, in monitor order.
     pub fn observe(&mut self, rec: &StepRecord) -> Vec<Violation> {
         let mut out = Vec::new();
-        if let Some(v) = shape(&self.topo, rec) {
-            out.push(v);
-            return out;
-        }
-        for m in &mut self.monitors {
-            m.observe(&self.topo, &self.before, rec, &mut out);
-        }
-        self.before = rec.view.clone();
+        self.state.observe(&self.topo, ALL_RULES, rec, &mut out);
         out
     }
 }

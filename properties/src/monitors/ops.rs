@@ -8,7 +8,7 @@ use super::{StepRecord, Topology};
 use crate::replay::HostView;
 
 /// What an accepted operation is, from the client call alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OpKind {
     /// OfflineResourceEx of `resource` with client `flags`.
     Offline {
@@ -48,7 +48,7 @@ impl OpKind {
 }
 
 /// An accepted operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Op {
     /// The id its `Returned` carried.
     pub id: u32,

@@ -15,7 +15,7 @@ use crate::replay::{HostView, Obs};
 const QUEUED: u32 = ErrorCode::ERROR_CLUSTER_GROUP_QUEUED.0;
 
 /// The one-queued-operation monitor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OneQueued {
     up: UpNodes,
     open: Vec<Option<Op>>,

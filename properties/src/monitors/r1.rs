@@ -14,7 +14,7 @@ use crate::replay::HostView;
 use crate::scenario::{Call, RawCall, Step};
 
 /// The R1 monitor of raw calls.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RawValidation {
     up: UpNodes,
 }

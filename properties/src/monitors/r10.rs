@@ -18,7 +18,7 @@ use super::{Monitor, StepRecord, Topology, Violation};
 use crate::replay::{HostView, Obs, ObsEntry};
 
 /// The R10 monitor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SingleOwner {
     up: UpNodes,
     /// Per resource: the node that holds it open.

@@ -12,7 +12,7 @@ use super::{Monitor, StepRecord, Topology, Violation};
 use crate::replay::{HostView, Obs};
 
 /// The R11 monitor (stateless beyond the previous view, which [`super::Monitors`] keeps).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PersistentDiscipline;
 
 impl Monitor for PersistentDiscipline {

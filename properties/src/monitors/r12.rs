@@ -31,7 +31,7 @@ const UNREACHABLE: u32 = ErrorCode::ERROR_HOST_UNREACHABLE.0;
 const RETRY: u32 = ErrorCode::ERROR_RETRY.0;
 
 /// What R12 follows of one in-flight operation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Flight {
     op: Op,
     /// The first leg was aborted (D11, I14, R18 cancel): S now brings the group back.
@@ -47,7 +47,7 @@ struct Flight {
 }
 
 /// The R12 monitor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExactFlags {
     up: UpNodes,
     flights: Vec<Option<Flight>>,

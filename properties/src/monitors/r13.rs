@@ -23,7 +23,7 @@ use super::{Monitor, StepRecord, Topology, Violation};
 use crate::replay::{HostView, Obs};
 
 /// The R13 monitor: its only state is the DLL-side state after the previous record.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct RejectedChangeNothing {
     last_dll: Option<crate::replay::DllView>,
 }

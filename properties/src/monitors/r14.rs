@@ -9,8 +9,11 @@
 //! An accepted operation is a call answered ERROR_IO_PENDING: it must carry an operation id
 //! (R13, R14). Operations still in flight when a trace ends are not a violation here (that is
 //! bounded liveness, SPEC §6 "eventually").
-
-use std::collections::HashSet;
+//!
+//! Its state is only the operations in flight, sorted by id (P6): no set of every id ever
+//! given, which would make every model-checked state remember its whole past. An id given
+//! again while an operation with that id is in flight is still caught; the SPEC names no
+//! operation ids, so one reused after its completion breaks no rule.
 
 use offline_v2::types::{ErrorCode, PersistentState, ResourceState};
 
@@ -20,11 +23,11 @@ use super::{Monitor, StepRecord, Topology, Violation};
 use crate::replay::{HostView, Obs};
 
 /// The R14 monitor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CompletesOnce {
     up: UpNodes,
+    /// The accepted operations not yet completed, sorted by id.
     open: Vec<Op>,
-    seen: HashSet<u32>,
 }
 
 impl CompletesOnce {
@@ -34,7 +37,6 @@ impl CompletesOnce {
         Self {
             up: UpNodes::new(topo),
             open: Vec::new(),
-            seen: HashSet::new(),
         }
     }
 }
@@ -151,9 +153,10 @@ impl Monitor for CompletesOnce {
                 );
             }
             if let Some(id) = op {
-                if !self.seen.insert(id) {
+                if self.open.iter().any(|x| x.id == id) {
                     violation(
-                        "an operation id is given once".into(),
+                        "an operation id is given while an operation with that id is in flight"
+                            .into(),
                         "a fresh id".into(),
                         format!("op {id} again"),
                     );
@@ -162,6 +165,7 @@ impl Monitor for CompletesOnce {
         }
         if let Some(op) = accepted(topo, before, &self.up, rec) {
             self.open.push(op);
+            self.open.sort_by_key(|x| x.id);
         }
         self.up.apply(input);
         for o in &rec.outputs {
@@ -173,18 +177,14 @@ impl Monitor for CompletesOnce {
                             .into(),
                         "exactly one completion per accepted operation".into(),
                         format!(
-                            "completion of op {op} with {} ({})",
-                            ErrorCode(result),
-                            if self.seen.contains(&op) {
-                                "already completed"
-                            } else {
-                                "never accepted"
-                            }
+                            "completion of op {op} with {} (not in flight: never accepted, \
+                             or already completed)",
+                            ErrorCode(result)
                         ),
                     );
                     continue;
                 };
-                let done = self.open.swap_remove(i);
+                let done = self.open.remove(i);
                 if result != ErrorCode::ERROR_CLUSTER_NODE_DOWN.0 {
                     if let Some(why) = unsettled(topo, &done, result, &rec.view) {
                         violation(

@@ -6,6 +6,10 @@
 //! call's start is the clock when the DLL answered it ERROR_IO_PENDING; it stops being pending
 //! when the host calls Terminate, calls the resource again, or its host state is no longer
 //! OnlinePending/OfflinePending (its callback came, a crash reset it).
+//!
+//! The monitor keeps no clock (P6): per resource, how long its call has been pending, capped
+//! at `pending_timeout` (every longer wait is judged the same), so a model-checked state does
+//! not remember the absolute time.
 
 use offline_v2::types::ResourceState;
 
@@ -15,11 +19,11 @@ use crate::replay::{HostView, Obs, ObsEntry};
 use crate::scenario::{Event, Step};
 
 /// The R19 monitor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TimeoutFires {
-    now: u64,
-    /// Per resource: when its pending host call started.
-    since: Vec<Option<u64>>,
+    /// Per resource: how long its pending host call has been pending (ms, at most
+    /// `pending_timeout`).
+    waited: Vec<Option<u64>>,
 }
 
 impl TimeoutFires {
@@ -27,8 +31,7 @@ impl TimeoutFires {
     #[must_use]
     pub fn new(topo: &Topology) -> Self {
         Self {
-            now: 0,
-            since: vec![None; topo.resources.len()],
+            waited: vec![None; topo.resources.len()],
         }
     }
 }
@@ -53,11 +56,12 @@ impl Monitor for TimeoutFires {
         out: &mut Vec<Violation>,
     ) {
         if let Step::Event(Event::Tick(t)) = &rec.input {
-            self.now = self.now.saturating_add(t.ms);
-            for (r, since) in self.since.iter().enumerate() {
+            for (r, waited) in self.waited.iter_mut().enumerate() {
                 let r8 = u8::try_from(r).unwrap_or(u8::MAX);
-                let Some(start) = *since else { continue };
-                if self.now.saturating_sub(start) < topo.pending_timeout
+                let Some(w) = waited else { continue };
+                let before_tick = *w;
+                *w = w.saturating_add(t.ms).min(topo.pending_timeout);
+                if before_tick.saturating_add(t.ms) < topo.pending_timeout
                     || !pending(state_of(before, r8))
                 {
                     continue;
@@ -70,9 +74,9 @@ impl Monitor for TimeoutFires {
                         rule: "R19",
                         step: rec.index,
                         what: format!(
-                            "{} pending since t={start} ms is not Terminated at t={} ms",
+                            "{} pending for {before_tick} ms is not Terminated by a tick of {} ms",
                             topo.resource_name(r8),
-                            self.now
+                            t.ms
                         ),
                         expected: format!(
                             "Terminate({}) in the tick that reaches pending_timeout {} ms",
@@ -86,18 +90,18 @@ impl Monitor for TimeoutFires {
         }
         for o in &rec.outputs {
             let Obs::Call(c) = o else { continue };
-            let Some(slot) = self.since.get_mut(usize::from(c.resource)) else {
+            let Some(slot) = self.waited.get_mut(usize::from(c.resource)) else {
                 continue;
             };
             match c.entry {
                 ObsEntry::OnlineV2 | ObsEntry::OfflineV2 => {
-                    *slot = (c.result == Some(PENDING)).then_some(self.now);
+                    *slot = (c.result == Some(PENDING)).then_some(0);
                 }
                 ObsEntry::Terminate => *slot = None,
                 ObsEntry::Open | ObsEntry::Close => {}
             }
         }
-        for (r, slot) in self.since.iter_mut().enumerate() {
+        for (r, slot) in self.waited.iter_mut().enumerate() {
             if !pending(state_of(&rec.view, u8::try_from(r).unwrap_or(u8::MAX))) {
                 *slot = None;
             }

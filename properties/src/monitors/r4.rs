@@ -18,7 +18,7 @@ use crate::replay::{HostView, Obs, ObsEntry};
 const LOCKED: u32 = ErrorCode::ERROR_CLUSTER_RESOURCE_LOCKED_STATUS.0;
 
 /// The R4 monitor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LockedNeedsIgnore {
     locked: Vec<bool>,
     /// A raw call may have changed the DLL's copy of this resource (SPEC §7): not judged.

@@ -198,7 +198,7 @@ pub fn of_kind(outputs: &[Obs], kind: ObsKind) -> Vec<Obs> {
 }
 
 /// A side's host view (SPEC §7 `check`): per group and per resource, declaration order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostView {
     /// Owner node index per group.
