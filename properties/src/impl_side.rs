@@ -318,7 +318,7 @@ impl<D: ResourceDll> Side for ImplSide<D> {
     /// R13 check 4, R14, R20: [`Cluster::held`] per group.
     fn held_groups(&self) -> Option<Vec<bool>> {
         Some(
-            (0..self.groups)
+            (0..self.cluster.counts().1)
                 .filter_map(|g| u8::try_from(g).ok().map(GroupId))
                 .map(|g| self.cluster.held(g))
                 .collect(),

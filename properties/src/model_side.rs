@@ -414,39 +414,16 @@ impl Side for ModelSide {
     fn view(&self) -> HostView {
         host_view_of(&self.state, self.groups.len(), self.resources.len())
     }
-}
 
-/// The host view of a model state with `groups` groups and `n` resources (SPEC §7 `check`).
-#[must_use]
-pub fn host_view_of(s: &State, groups: usize, n: usize) -> HostView {
-    {
-        HostView {
-            owner: (0..groups)
-                .map(|g| u8::try_from(s.owner(g)).unwrap_or(u8::MAX))
-                .collect(),
-            queued: (0..groups).map(|g| s.queued(g)).collect(),
-            state: (0..n)
-                .map(|r| s.resource_state(r).map_or(ResourceState::Failed, state_of))
-                .collect(),
-            persistent: (0..n)
-                .map(|r| {
-                    s.persistent_of(r)
-                        .map_or(PersistentState::Offline, persistent_of)
-                })
-                .collect(),
-            locked: (0..n).map(|r| s.locked_host(r).unwrap_or(false)).collect(),
-        }
-    }
-
-    /// The model's copy of the DLL-side state (SPEC §3) in the implementation's shape: per
-    /// node, per resource, the `CLUSTER_RESOURCE_STATE` value of what the owner's instance
-    /// believes, `None` where no instance holds a RESID for it (a non-owner, a Down node).
     /// R13 check 4, R14, R20: the model's own reading of held (something in flight or
     /// settling, or the owner Down).
     fn held_groups(&self) -> Option<Vec<bool>> {
         Some((0..self.groups.len()).map(|g| self.state.held(g)).collect())
     }
 
+    /// The model's copy of the DLL-side state (SPEC §3) in the implementation's shape: per
+    /// node, per resource, the `CLUSTER_RESOURCE_STATE` value of what the owner's instance
+    /// believes, `None` where no instance holds a RESID for it (a non-owner, a Down node).
     fn dll_view(&self) -> Option<DllView> {
         let s = &self.state;
         Some(
@@ -458,5 +435,26 @@ pub fn host_view_of(s: &State, groups: usize, n: usize) -> HostView {
                 })
                 .collect(),
         )
+    }
+}
+
+/// The host view of a model state with `groups` groups and `n` resources (SPEC §7 `check`).
+#[must_use]
+pub fn host_view_of(s: &State, groups: usize, n: usize) -> HostView {
+    HostView {
+        owner: (0..groups)
+            .map(|g| u8::try_from(s.owner(g)).unwrap_or(u8::MAX))
+            .collect(),
+        queued: (0..groups).map(|g| s.queued(g)).collect(),
+        state: (0..n)
+            .map(|r| s.resource_state(r).map_or(ResourceState::Failed, state_of))
+            .collect(),
+        persistent: (0..n)
+            .map(|r| {
+                s.persistent_of(r)
+                    .map_or(PersistentState::Offline, persistent_of)
+            })
+            .collect(),
+        locked: (0..n).map(|r| s.locked_host(r).unwrap_or(false)).collect(),
     }
 }
