@@ -215,6 +215,21 @@ pub fn lockstep(
     dll: &LoadedDll,
     tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
+    lockstep_traced(setup, steps, dll, tweak, None)
+}
+
+/// [`lockstep`], writing the implementation side's trace (a header, then one record per
+/// step; `docs/trace-format.md`) to `trace` when given.
+///
+/// # Errors
+/// As [`lockstep`], or a text if the trace cannot be written.
+pub fn lockstep_traced(
+    setup: &Scenario,
+    steps: &[Step],
+    dll: &LoadedDll,
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
+    trace: Option<&mut dyn std::io::Write>,
+) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
     LOCKSTEP_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     LOCKSTEP_STEPS.fetch_add(steps.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let mut scenario = setup.clone();
@@ -241,12 +256,19 @@ pub fn lockstep(
     };
     // And every step of both sides by the SPEC §6 property monitors (issue 10): the monitors
     // judge each side from the SPEC, so a misreading both twins share is caught too.
+    let mut impl_monitors = crate::monitors::MonitorChecker::new(&scenario, "impl");
+    if let Some(out) = trace {
+        impl_monitors = impl_monitors.with_trace(&scenario, out);
+    }
     let report = Replay::new(&scenario)
         .with(DllRulesChecker::new(monitors))
-        .with(crate::monitors::MonitorChecker::new(&scenario, "impl"))
+        .with(&mut impl_monitors)
         .with(crate::monitors::MonitorChecker::new(&scenario, "model"))
         .run(&mut [&mut imp as &mut dyn Side, &mut recorder]);
-    Ok((report, recorder.log))
+    match impl_monitors.trace_error.take() {
+        Some(e) => Err(format!("cannot write the trace: {e}")),
+        None => Ok((report, recorder.log)),
+    }
 }
 
 static LOCKSTEP_RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -270,10 +292,14 @@ pub fn lockstep_guarded(
     dll: &LoadedDll,
     tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        lockstep(setup, steps, dll, tweak)
-    }))
-    .unwrap_or_else(|panic| {
+    guarded(|| lockstep(setup, steps, dll, tweak))
+}
+
+/// `run()`, with a panic of the implementation reported as an error text.
+fn guarded(
+    run: impl FnOnce() -> Result<(ReplayReport, Vec<Vec<Obs>>), String>,
+) -> Result<(ReplayReport, Vec<Vec<Obs>>), String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
         let text = panic
             .downcast_ref::<String>()
             .cloned()
@@ -1068,6 +1094,20 @@ pub fn run_exhaustive(
     deadline: std::time::Instant,
     tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> ExhaustiveOutcome {
+    run_exhaustive_traced(cfg, setup, dll, depth, deadline, tweak, None)
+}
+
+/// [`run_exhaustive`], writing the implementation's trace of every path (one header per path,
+/// `docs/trace-format.md`) to `trace` when given (`verify --trace`).
+pub fn run_exhaustive_traced(
+    cfg: &ModelConfig,
+    setup: &Scenario,
+    dll: &LoadedDll,
+    depth: usize,
+    deadline: std::time::Instant,
+    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
+    mut trace: Option<&mut dyn std::io::Write>,
+) -> ExhaustiveOutcome {
     let mut out = ExhaustiveOutcome {
         depth,
         complete: true,
@@ -1082,7 +1122,12 @@ pub fn run_exhaustive(
         let steps = steps_of_path(setup, &path);
         out.replayed += 1;
         out.steps += steps.len() as u64;
-        match lockstep_guarded(setup, &steps, dll, tweak) {
+        let traced = match trace.as_mut() {
+            // A panic may leave a partial record in the trace; the run stops there anyway.
+            Some(t) => guarded(|| lockstep_traced(setup, &steps, dll, tweak, Some(&mut **t))),
+            None => lockstep_guarded(setup, &steps, dll, tweak),
+        };
+        match traced {
             Ok((report, model_log)) => {
                 for (step, observed) in steps.iter().zip(&model_log) {
                     out.coverage.record(step, observed);

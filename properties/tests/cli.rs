@@ -301,8 +301,8 @@ fn check_model_check_json_is_the_input_of_the_reports_tool() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
 }
 
-/// `verify --trace FILE` writes the JSON-lines trace of its corpus phase (docs/trace-format.md,
-/// the writer of `replay --trace`), and `offline-v2 monitor` holds on it (SPEC §6 monitors);
+/// `verify --trace FILE` writes the JSON-lines trace of its model paths and corpus phase
+/// (docs/trace-format.md, the writer of `replay --trace`), and `offline-v2 monitor` holds on it (SPEC §6 monitors);
 /// the same trace with one DO_NOT_UPDATE bit of a move's OfflineV2 removed fails R12 (exit 1),
 /// so the check is not vacuous on this trace.
 #[test]
@@ -324,7 +324,15 @@ fn verify_trace_passes_monitor_and_fails_it_when_one_flag_bit_is_edited() {
         .lines()
         .filter(|l| l.starts_with("{\"trace\""))
         .count();
-    assert!(headers > 0, "one header per corpus scenario");
+    // One header per corpus scenario and per model path (depth 1: 26 paths of model-default).
+    let paths = text_of_trace
+        .lines()
+        .filter(|l| l.starts_with("{\"trace\"") && l.contains("model-default"))
+        .count();
+    assert!(
+        paths > 0 && headers > paths,
+        "corpus and model paths: {headers}, {paths}"
+    );
     let o = run(&["monitor", trace.to_str().expect("utf-8")]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");

@@ -21,7 +21,7 @@ use super::{bad_input, describe_dll, dll_json, finish, load_dll, resolve_budget,
 use crate::budget::Budget;
 use crate::conformance::{
     check_coverage_floor, coverage_floor_applies, fixtures, flag_sweep_size, flag_sweep_until,
-    reachable_coverage_until, regression, run_exhaustive, run_random, scenario_of_setup,
+    reachable_coverage_until, regression, run_exhaustive_traced, run_random, scenario_of_setup,
     write_scenario, Coverage, COVERAGE_FLOOR,
 };
 use crate::model_check::{self, CheckOptions, CheckResult};
@@ -114,8 +114,6 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
             ),
         );
     }
-    let (conformance, json) = conformance_phase(&cfg, &dll, &budget, deadline, shown, args.json);
-    write_report("conformance.json", &json);
     let mut trace_file = match args.trace.as_ref().map(std::fs::File::create).transpose() {
         Ok(f) => f.map(std::io::BufWriter::new),
         Err(e) => {
@@ -126,6 +124,15 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
             ));
         }
     };
+    let (conformance, json) = conformance_phase(
+        &cfg,
+        &dll,
+        &budget,
+        Clock { deadline, shown },
+        args.json,
+        trace_file.as_mut().map(|w| w as &mut dyn Write),
+    );
+    write_report("conformance.json", &json);
     let mut corpus = replay_phase_traced(
         "corpus",
         "scenario corpus (impl + model)",
@@ -188,6 +195,13 @@ fn model_check_phase(
     (phase, result)
 }
 
+/// The run's deadline and whether progress is shown.
+#[derive(Clone, Copy)]
+struct Clock {
+    deadline: Instant,
+    shown: bool,
+}
+
 /// Phase 2 in numbers (also `conformance.json`, the input of `reports conformance`).
 #[derive(Debug, Clone, Default)]
 struct Conformance {
@@ -217,10 +231,11 @@ fn conformance_phase(
     cfg: &ModelConfig,
     dll: &LoadedDll,
     budget: &Budget,
-    deadline: Instant,
-    shown: bool,
+    clock: Clock,
     json: bool,
+    trace: Option<&mut dyn Write>,
 ) -> (Phase, serde_json::Value) {
+    let Clock { deadline, shown } = clock;
     let started = Instant::now();
     let mut c = Conformance {
         random_complete: true,
@@ -232,7 +247,17 @@ fn conformance_phase(
         random_runs(&mut c, &setup, dll, budget, deadline, json);
     }
     let model_setup = scenario_of_setup(&cfg.setup, "model-default");
-    let exhaustive = run_exhaustive(cfg, &model_setup, dll, budget.depth, deadline, &|_| {});
+    // The model paths' implementation steps go into `verify --trace` (the random cases are
+    // shrunk on failure, so they are not traced).
+    let exhaustive = run_exhaustive_traced(
+        cfg,
+        &model_setup,
+        dll,
+        budget.depth,
+        deadline,
+        &|_| {},
+        trace,
+    );
     c.coverage.merge(&exhaustive.coverage);
     c.floor_coverage.merge(&exhaustive.coverage);
     c.floor_applies = coverage_floor_applies(budget.cases, budget.depth);
