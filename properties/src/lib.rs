@@ -16,3 +16,4 @@ pub mod paths;
 pub mod progress;
 pub mod replay;
 pub mod scenario;
+pub mod seeded_table;
