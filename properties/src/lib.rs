@@ -17,3 +17,4 @@ pub mod paths;
 pub mod progress;
 pub mod replay;
 pub mod scenario;
+pub mod seeded_table;

@@ -6,6 +6,7 @@
 //! * Seeded bugs of the implementation, judged by the monitors alone (no model, no lockstep).
 //! * Trace files: `StepRecord`s round-trip through JSON lines.
 
+use offline_v2_properties::seeded_table::{write_rows, SeededRow};
 use std::path::{Path, PathBuf};
 
 use offline_v2::abi::types::control_op;
@@ -549,8 +550,20 @@ fn seeded_bugs_judged_by_the_monitors_alone() {
     ];
     let mut table = vec!["seeded bug | caught first by | on | steps".to_owned()];
     let mut got = Vec::new();
+    let mut rows = Vec::new();
     for &(bug, _) in expected {
         let found = hunt_alone(bug, &dll);
+        rows.push(SeededRow {
+            side: "impl".into(),
+            bug: bug.name().into(),
+            column: "impl-monitors".into(),
+            caught_by: found.as_ref().map(|(who, ..)| match who {
+                Caught::Monitor(rule) => format!("monitor {rule}"),
+                Caught::Assertion => "impl assertion (I17)".to_owned(),
+            }),
+            steps: found.as_ref().map(|(_, _, len, _)| *len),
+            input: found.as_ref().map(|(_, input, ..)| input.clone()),
+        });
         let row = match &found {
             Some((Caught::Monitor(rule), input, len, _)) => {
                 format!("{} | monitor {rule} | {input} | {len}", bug.name())
@@ -570,6 +583,8 @@ fn seeded_bugs_judged_by_the_monitors_alone() {
         ));
     }
     println!("{}", table.join("\n"));
+    // The measured rows of the seeded-bug table (reports/conformance.md).
+    write_rows("impl-monitors", &rows).expect("the seeded-bug rows are written");
     for ((bug, want), (_, found)) in expected.iter().zip(&got) {
         assert_eq!(
             found.as_ref().map(|(rule, _)| rule.as_str()),
@@ -840,6 +855,7 @@ fn model_bugs_judged_by_the_monitors_alone() {
     assert_eq!(hunt_model(Bug::None), None, "the real model holds");
     let mut table = vec!["model bug | caught by | on | steps".to_owned()];
     let mut got = Vec::new();
+    let mut rows = Vec::new();
     for bug in Bug::ALL {
         let found = hunt_model(bug);
         let rule = found
@@ -852,9 +868,19 @@ fn model_bugs_judged_by_the_monitors_alone() {
             ),
             None => format!("{bug:?} | not caught by the monitors alone | — | —"),
         });
+        rows.push(SeededRow {
+            side: "model".into(),
+            bug: format!("{bug:?}"),
+            column: "model-monitors".into(),
+            caught_by: rule.as_ref().map(|r| format!("monitor {r}")),
+            steps: found.as_ref().map(|(_, _, len)| *len),
+            input: found.as_ref().map(|(_, input, _)| input.clone()),
+        });
         got.push((bug, rule, found.map(|f| f.0)));
     }
     println!("{}", table.join("\n"));
+    // The measured rows of the seeded-bug table (reports/conformance.md).
+    write_rows("model-monitors", &rows).expect("the seeded-bug rows are written");
     let expected: &[(Bug, Option<&str>)] = &[
         (Bug::ReturnLegWithoutDnu, Some("R12")),
         (Bug::FirstLegRtsWithoutDnu, Some("R12")),
@@ -916,4 +942,102 @@ fn r10_a_resource_active_in_the_dll_of_a_node_that_does_not_own_it() {
     let step = last.index;
     last.dll.as_mut().expect("the DLL-side state")[1][0] = Some(2); // vm1 Online on n2 too
     breaks_exactly(&topo, &records, "R10", step);
+}
+
+// ---------------------------------------------------------------------------------------
+// The model's deliberate bugs in lockstep with the (correct) implementation: the same inputs
+// as `hunt_model` (corpus, random steps on the fixtures, model paths to depth 3), the
+// standard comparators only (no monitors), the first input whose replay diverges.
+
+fn lockstep_with_model_bug(
+    setup: &Scenario,
+    steps: &[Step],
+    bug: Bug,
+    dll: &LoadedDll,
+) -> Option<String> {
+    let mut s = setup.clone();
+    s.steps = steps.to_vec();
+    let cfg = ModelConfig::from_setup(model_setup(&s)).with_bug(bug);
+    let mut model = ModelSide::with_config(&s, cfg).ok()?;
+    let mut imp = ImplSide::new(&s, dll.instances(s.nodes.len()).ok()?).ok()?;
+    let report = Replay::new(&s).run(&mut [&mut imp as &mut dyn Side, &mut model]);
+    report
+        .failures
+        .iter()
+        .find(|f| f.kind == offline_v2_properties::replay::FailureKind::Divergence)
+        .map(|f| f.what.clone())
+}
+
+fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<(String, String, usize)> {
+    for f in files("scenarios") {
+        let s = Scenario::load(&f).expect("parses");
+        if let Some(what) = lockstep_with_model_bug(&s, &s.steps, bug, dll) {
+            let name = f
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into());
+            return Some((what, name, s.steps.len()));
+        }
+    }
+    let mut runner = TestRunner::deterministic();
+    for setup in fixtures() {
+        let strategy = steps_strategy(&setup, 24);
+        for case in 0..256 {
+            let steps = strategy.new_tree(&mut runner).expect("a case").current();
+            if let Some(what) = lockstep_with_model_bug(&setup, &steps, bug, dll) {
+                let input = format!("random case {case} on {}", setup.name);
+                return Some((what, input, steps.len()));
+            }
+        }
+    }
+    let cfg = ModelConfig::default().with_bug(bug);
+    let setup = scenario_of_setup(&cfg.setup, "model-default");
+    for (i, path) in model_paths(&cfg, 3).iter().enumerate() {
+        let steps = steps_of_path(&setup, path);
+        if let Some(what) = lockstep_with_model_bug(&setup, &steps, bug, dll) {
+            return Some((what, format!("model path {i} (depth 3)"), steps.len()));
+        }
+    }
+    None
+}
+
+/// Which model bugs lockstep with the implementation catches (printed; `-- --nocapture`),
+/// written as the `lockstep` column of the model rows of the seeded-bug table.
+#[test]
+fn model_bugs_judged_by_lockstep() {
+    let dll = LoadedDll::open_built().expect("the reference cdylib is built");
+    assert_eq!(
+        hunt_model_lockstep(Bug::None, &dll),
+        None,
+        "the real model agrees with the implementation on the same inputs"
+    );
+    let mut rows = Vec::new();
+    for bug in Bug::ALL {
+        let found = hunt_model_lockstep(bug, &dll);
+        println!("{bug:?}: {found:?}");
+        rows.push(SeededRow {
+            side: "model".into(),
+            bug: format!("{bug:?}"),
+            column: "lockstep".into(),
+            caught_by: found.as_ref().map(|(what, ..)| format!("lockstep: {what}")),
+            steps: found.as_ref().map(|(_, _, len)| *len),
+            input: found.as_ref().map(|(_, input, _)| input.clone()),
+        });
+    }
+    write_rows("lockstep-model", &rows).expect("the seeded-bug rows are written");
+    // Pinned: every model bug diverges from the implementation somewhere on these inputs —
+    // the liveness ones too (RecoveryNeverSettles by the held-group comparator, F9).
+    let caught = |bug: Bug| {
+        rows.iter()
+            .find(|r| r.bug == format!("{bug:?}"))
+            .and_then(|r| r.caught_by.clone())
+            .unwrap_or_default()
+    };
+    for bug in Bug::ALL {
+        assert!(caught(bug).starts_with("lockstep: "), "{bug:?} not caught");
+    }
+    assert!(
+        caught(Bug::RecoveryNeverSettles).contains("which groups are held"),
+        "{}",
+        caught(Bug::RecoveryNeverSettles)
+    );
 }

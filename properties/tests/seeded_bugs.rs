@@ -13,6 +13,7 @@
 //! Run with `cargo test -p offline-v2-properties --test seeded_bugs -- --nocapture` to see
 //! the scenarios.
 
+use offline_v2_properties::seeded_table::{write_rows, SeededRow};
 use std::time::Instant;
 
 use offline_v2::abi::types::control_op;
@@ -223,6 +224,19 @@ fn caught(bug: SeededBug) {
             hunt.lines.join("\n  ")
         );
     };
+    // The measured row of the seeded-bug table (reports/conformance.md).
+    let row = SeededRow {
+        side: "impl".into(),
+        bug: bug.name().into(),
+        column: "lockstep".into(),
+        caught_by: Some(reason.lines().next().map_or_else(
+            || "lockstep".to_owned(),
+            |l| format!("lockstep: {}", l.split(" — ").next().unwrap_or(l)),
+        )),
+        steps: Some(steps.len()),
+        input: None,
+    };
+    write_rows(&format!("lockstep-{}", bug.name()), &[row]).expect("the row is written");
     let name = format!("seeded-{}-{}-steps", bug.name(), steps.len());
     let scenario = regression(&setup, &name, &steps);
     println!("  why: {}", reason.lines().next().unwrap_or_default());

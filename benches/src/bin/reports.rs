@@ -150,6 +150,10 @@ enum Command {
         /// The conformance runner's JSON (schema in reports/README.md).
         #[arg(long, default_value_os_t = target_dir().join("reports/conformance.json"))]
         input: PathBuf,
+        /// The seeded-bug rows the tests write (`cargo test -p offline-v2-properties --test
+        /// monitors --test seeded_bugs`); the table is left out if the folder is absent.
+        #[arg(long, default_value_os_t = target_dir().join("reports/seeded-bugs"))]
+        seeded_bugs: PathBuf,
         /// Where conformance.md goes.
         #[arg(long, default_value_os_t = root().join("reports"))]
         out: PathBuf,
@@ -612,10 +616,21 @@ fn main() -> ExitCode {
                 eprintln!("reports: wrote {}", out.join("model-check.md").display());
                 Ok(m.passed())
             }),
-        Command::Conformance { input, out } => Conformance::load(&input)
+        Command::Conformance {
+            input,
+            seeded_bugs,
+            out,
+        } => Conformance::load(&input)
             .map_err(|e| e.to_string())
             .and_then(|c| {
-                write(&out.join("conformance.md"), &c.to_markdown())?;
+                // The seeded-bug table, measured by the tests (reports/README.md).
+                let rows = offline_v2_properties::seeded_table::load_rows(&seeded_bugs)?;
+                let mut text = c.to_markdown();
+                if !rows.is_empty() {
+                    text.push('\n');
+                    text.push_str(&offline_v2_properties::seeded_table::to_markdown(&rows));
+                }
+                write(&out.join("conformance.md"), &text)?;
                 eprintln!("reports: wrote {}", out.join("conformance.md").display());
                 Ok(c.passed())
             }),
