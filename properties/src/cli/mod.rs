@@ -333,6 +333,19 @@ pub fn dll_json(dll: &LoadedDll) -> serde_json::Value {
     })
 }
 
+/// Opens `--trace FILE` for writing (`replay` and `verify`); a file that cannot be created is
+/// bad input (exit 2), named with the OS error.
+fn open_trace(
+    path: Option<&std::path::Path>,
+) -> Result<Option<std::io::BufWriter<std::fs::File>>, ExitCode> {
+    path.map(|p| {
+        std::fs::File::create(p)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| bad_input(format!("cannot write the trace {}: {e}", p.display())))
+    })
+    .transpose()
+}
+
 /// Prints `error: {message}` and returns [`EXIT_BAD_INPUT`].
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");

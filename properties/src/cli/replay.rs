@@ -13,7 +13,9 @@ use offline_v2::loader::LoadedDll;
 use offline_v2_model::bugs::Bug;
 use offline_v2_model::config::ModelConfig;
 
-use super::{bad_input, describe_dll, dll_json, finish, load_dll, parse_bug, EXIT_BAD_INPUT};
+use super::{
+    bad_input, describe_dll, dll_json, finish, load_dll, open_trace, parse_bug, EXIT_BAD_INPUT,
+};
 use crate::corpus::{load_all, scenario_files};
 use crate::impl_side::ImplSide;
 use crate::model_side::{model_setup, ModelSide};
@@ -116,15 +118,9 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         deadline: None,
         print,
     };
-    let mut trace_file = match args.trace.as_ref().map(std::fs::File::create).transpose() {
-        Ok(f) => f.map(std::io::BufWriter::new),
-        Err(e) => {
-            let shown = args.trace.as_ref().map(|p| p.display().to_string());
-            return bad_input(format!(
-                "cannot write the trace {}: {e}",
-                shown.unwrap_or_default()
-            ));
-        }
+    let mut trace_file = match open_trace(args.trace.as_deref()) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
     let trace = trace_file.as_mut().map(|w| w as &mut dyn Write);
     let mut phase = replay_phase_traced(

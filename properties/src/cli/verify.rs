@@ -17,7 +17,9 @@ use offline_v2_model::config::ModelConfig;
 use serde_json::json;
 
 use super::replay::{load_scenarios, replay_phase_traced, Print, ReplayOptions, Sides};
-use super::{bad_input, describe_dll, dll_json, finish, load_dll, resolve_budget, ProfileArg};
+use super::{
+    bad_input, describe_dll, dll_json, finish, load_dll, open_trace, resolve_budget, ProfileArg,
+};
 use crate::budget::Budget;
 use crate::conformance::{
     check_coverage_floor, coverage_floor_applies, fixtures, flag_sweep_size, flag_sweep_until,
@@ -114,15 +116,9 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
             ),
         );
     }
-    let mut trace_file = match args.trace.as_ref().map(std::fs::File::create).transpose() {
-        Ok(f) => f.map(std::io::BufWriter::new),
-        Err(e) => {
-            let shown = args.trace.as_ref().map(|p| p.display().to_string());
-            return bad_input(format!(
-                "cannot write the trace {}: {e}",
-                shown.unwrap_or_default()
-            ));
-        }
+    let mut trace_file = match open_trace(args.trace.as_deref()) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
     let (conformance, json) = conformance_phase(
         &cfg,
