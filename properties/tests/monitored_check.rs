@@ -10,7 +10,10 @@ use offline_v2::seeded::SeededBug;
 use offline_v2_model::{Bug, ModelConfig, Setup};
 use offline_v2_properties::budget;
 use offline_v2_properties::checked::{ImplSystem, ModelSystem};
-use offline_v2_properties::monitors::checked::{check, Limits, Summary};
+use offline_v2_properties::monitors::checked::{check, Checked, Limits, Summary, EVENTUALLY};
+use offline_v2_properties::monitors::live;
+use offline_v2_properties::monitors::{StepRecord, Topology};
+use offline_v2_properties::replay::Obs;
 use stateright::{Checker, Model};
 
 fn limits() -> Limits {
@@ -48,6 +51,12 @@ fn show<A: std::fmt::Debug>(what: &str, s: &Summary<A>) {
         "{what}: unique states={}, states={}, depth={}, {:.2}s, complete={}",
         s.unique, s.states, s.depth, s.seconds, s.complete
     );
+    for (name, reached) in &s.reached {
+        println!(
+            "  {}: {name}",
+            if *reached { "reached" } else { "NOT reached" }
+        );
+    }
     for b in &s.broken {
         println!(
             "  broken: {} after {} steps: {}",
@@ -70,6 +79,13 @@ fn the_implementation_passes_every_monitor_on_the_small_configuration() {
     assert!(s.complete, "the small configuration is exhausted");
     assert!(s.broken.is_empty(), "{:?}", s.rules());
     assert!(s.unique > 100, "the check explored the configuration");
+    // SPEC §6: the two bounded-response properties were checked (and held), and the four
+    // "sometimes" are each reached by the implementation in this configuration (P7, P8).
+    for p in EVENTUALLY {
+        assert!(s.properties.contains(&p), "{p} is checked");
+    }
+    assert_eq!(s.reached.len(), 4);
+    assert!(s.not_reached().is_empty(), "{:?}", s.not_reached());
 }
 
 /// R11: a move writes persistent state (seeded host bug). The monitor names R11; the
@@ -122,6 +138,8 @@ fn the_default_model_configuration_passes_every_monitor() {
     );
     assert!(s.complete);
     assert!(s.broken.is_empty(), "{:?}", s.rules());
+    assert_eq!(s.reached.len(), 4);
+    assert!(s.not_reached().is_empty(), "{:?}", s.not_reached());
     assert!(
         s.unique >= plain,
         "the monitors' state only refines the model's"
@@ -142,4 +160,136 @@ fn the_wrapped_model_check_catches_a_model_bug_as_r11() {
         .find(|b| b.rule == "R11")
         .expect("R11 broken");
     assert_eq!(b.violation.as_ref().map(|v| v.rule), Some("R11"));
+}
+
+fn model_check(cfg: ModelConfig) -> Summary<offline_v2_model::Action> {
+    check(ModelSystem::new(cfg).expect("valid").monitored(), limits())
+}
+
+/// SPEC §6 bounded liveness (P7) catches what no safety monitor can: a queued move whose
+/// retry never fires (`Bug::RetryNeverFires`: time passes, nothing happens — a lasso that
+/// stateright's `eventually` misses, M2) breaks "every accepted operation completes", and
+/// nothing else.
+#[test]
+fn bounded_response_catches_a_retry_that_never_fires() {
+    let s = model_check(ModelConfig::default().with_bug(Bug::RetryNeverFires));
+    show("model with the monitors, Bug::RetryNeverFires", &s);
+    assert!(s.complete);
+    assert!(s.rules().contains(&"§6-complete"), "{:?}", s.rules());
+    assert!(
+        s.rules().iter().all(|r| r.starts_with("§6")),
+        "only liveness: {:?}",
+        s.rules()
+    );
+    let b = s.broken.iter().find(|b| b.rule == "§6-complete").expect("broken");
+    let v = b.violation.as_ref().expect("a verdict from the fair continuation");
+    assert!(v.observed.contains("accepted, not completed"), "{v}");
+    assert_eq!(v.step, b.path.len());
+}
+
+/// A recovery that never finishes (`Bug::RecoveryNeverSettles`): every resource is back at
+/// its target and nothing is pending or queued, so nothing in the host view is wrong — but the
+/// group stays held, which the probe of P7 (MoveGroupEx to its owner answers
+/// ERROR_INVALID_STATE, R13 check 4) shows: "no group stays held while a node is Up" fails.
+#[test]
+fn bounded_response_catches_a_recovery_that_never_settles() {
+    let s = model_check(ModelConfig::default().with_bug(Bug::RecoveryNeverSettles));
+    show("model with the monitors, Bug::RecoveryNeverSettles", &s);
+    assert!(s.complete);
+    assert_eq!(s.rules(), vec!["§6-held"]);
+    let v = s.broken[0].violation.as_ref().expect("a verdict");
+    assert!(v.observed.contains("ERROR_INVALID_STATE"), "{v}");
+}
+
+/// The implementation behind a record filter that drops every `Completed` output: a host that
+/// never reports completions. R14's monitor judges completions that come, not ones that never
+/// do; the bounded response catches the missing ones.
+struct NoCompletions(ImplSystem);
+
+impl Checked for NoCompletions {
+    type State = <ImplSystem as Checked>::State;
+    type Action = <ImplSystem as Checked>::Action;
+    fn topology(&self) -> &Topology {
+        self.0.topology()
+    }
+    fn init(&self) -> Self::State {
+        self.0.init()
+    }
+    fn actions(&self, s: &Self::State, out: &mut Vec<Self::Action>) {
+        self.0.actions(s, out);
+    }
+    fn step(&self, s: &Self::State, a: &Self::Action) -> Option<(Self::State, StepRecord)> {
+        let (next, mut rec) = self.0.step(s, a)?;
+        rec.outputs.retain(|o| !matches!(o, Obs::Completed { .. }));
+        Some((next, rec))
+    }
+    fn own_check_failed(&self, s: &Self::State) -> Option<&'static str> {
+        self.0.own_check_failed(s)
+    }
+    fn fair_actions(&self, s: &Self::State, out: &mut Vec<Self::Action>) {
+        self.0.fair_actions(s, out);
+    }
+    fn probe(&self, group: u8, owner: u8) -> Self::Action {
+        self.0.probe(group, owner)
+    }
+}
+
+#[test]
+fn bounded_response_catches_an_implementation_that_never_reports_completions() {
+    let system = NoCompletions(ImplSystem::new(small()).expect("valid"));
+    let s = check(
+        offline_v2_properties::monitors::checked::Monitored::new(system),
+        limits(),
+    );
+    show("impl model check, completions dropped", &s);
+    // The monitors that follow operations also see the next call as a second one in flight
+    // (R3-queue) and judge its flags as if the first were still going on (R12): collateral
+    // verdicts of the same missing completions.
+    assert!(s.rules().contains(&"§6-complete"), "{:?}", s.rules());
+    let b = s.broken.iter().find(|b| b.rule == "§6-complete").expect("broken");
+    let v = b.violation.as_ref().expect("a verdict");
+    assert!(v.observed.contains("accepted, not completed: op"), "{v}");
+    // The same system with its completions is fine (the other test): only the filter broke it.
+}
+
+/// Each "sometimes" fails (is not reached, on a complete check) in a configuration that
+/// lacks what it needs: the implementation's small configuration minus one ingredient each.
+#[test]
+fn a_configuration_that_cannot_reach_a_sometimes_fails_it() {
+    use offline_v2_model::config::move_flags;
+    use offline_v2_model::WorkMode;
+    let cases: [(&str, u8, fn(&mut ModelConfig)); 4] = [
+        ("no QUEUE_ENABLED move", live::CANCELLED, |c| {
+            c.bounds.move_flags = vec![move_flags::RTS];
+        }),
+        ("no RETURN_TO_SOURCE move", live::RETURN_ONLINE, |c| {
+            c.bounds.move_flags = vec![move_flags::QUEUE];
+        }),
+        ("synchronous work only", live::TIMEOUT_TERMINATE, |c| {
+            for g in &mut c.setup.groups {
+                for r in &mut g.resources {
+                    r.offline = WorkMode::Sync;
+                    r.online = WorkMode::Sync;
+                }
+            }
+        }),
+        ("no crash", live::DNU_FAILOVER, |c| {
+            c.bounds.faults_enabled.crash = false;
+        }),
+    ];
+    for (what, bit, restrict) in cases {
+        let mut cfg = small();
+        restrict(&mut cfg);
+        let mut system = ImplSystem::new(cfg).expect("valid");
+        system.initial_mut().set_seeded_bug(SeededBug::None);
+        let s = check(system.monitored(), limits());
+        show(&format!("impl model check, {what}"), &s);
+        assert!(s.complete && s.broken.is_empty(), "{what}: {:?}", s.rules());
+        let name = live::SOMETIMES
+            .iter()
+            .find(|(b, _)| *b == bit)
+            .map(|(_, n)| *n)
+            .expect("named");
+        assert!(s.not_reached().contains(&name), "{what}: {:?}", s.reached);
+    }
 }

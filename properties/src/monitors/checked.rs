@@ -232,7 +232,11 @@ impl<C: Checked> Monitored<C> {
                 break;
             }
             if path.iter().any(|(p, _, _)| *p == k) {
-                tail = never; // the fair continuation loops without reaching it
+                // The fair continuation loops: what the path has not reached it never reaches.
+                // Only the first state is cached (a state inside the loop could reach a
+                // condition that holds earlier on the loop, after wrapping around).
+                tail = never;
+                cache_path = false;
                 break;
             }
             if path.len() > usize::from(self.bound) {
