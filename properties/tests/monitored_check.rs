@@ -181,8 +181,15 @@ fn bounded_response_catches_a_retry_that_never_fires() {
         "only liveness: {:?}",
         s.rules()
     );
-    let b = s.broken.iter().find(|b| b.rule == "§6-complete").expect("broken");
-    let v = b.violation.as_ref().expect("a verdict from the fair continuation");
+    let b = s
+        .broken
+        .iter()
+        .find(|b| b.rule == "§6-complete")
+        .expect("broken");
+    let v = b
+        .violation
+        .as_ref()
+        .expect("a verdict from the fair continuation");
     assert!(v.observed.contains("accepted, not completed"), "{v}");
     assert_eq!(v.step, b.path.len());
 }
@@ -246,7 +253,11 @@ fn bounded_response_catches_an_implementation_that_never_reports_completions() {
     // (R3-queue) and judge its flags as if the first were still going on (R12): collateral
     // verdicts of the same missing completions.
     assert!(s.rules().contains(&"§6-complete"), "{:?}", s.rules());
-    let b = s.broken.iter().find(|b| b.rule == "§6-complete").expect("broken");
+    let b = s
+        .broken
+        .iter()
+        .find(|b| b.rule == "§6-complete")
+        .expect("broken");
     let v = b.violation.as_ref().expect("a verdict");
     assert!(v.observed.contains("accepted, not completed: op"), "{v}");
     // The same system with its completions is fine (the other test): only the filter broke it.
@@ -258,7 +269,8 @@ fn bounded_response_catches_an_implementation_that_never_reports_completions() {
 fn a_configuration_that_cannot_reach_a_sometimes_fails_it() {
     use offline_v2_model::config::move_flags;
     use offline_v2_model::WorkMode;
-    let cases: [(&str, u8, fn(&mut ModelConfig)); 4] = [
+    type Restrict = fn(&mut ModelConfig);
+    let cases: [(&str, u8, Restrict); 4] = [
         ("no QUEUE_ENABLED move", live::CANCELLED, |c| {
             c.bounds.move_flags = vec![move_flags::RTS];
         }),

@@ -50,7 +50,10 @@ pub const SOMETIMES: [(u8, &str); 4] = [
         RETURN_ONLINE,
         "sometimes a return to source ends Online on S (monitor)",
     ),
-    (TIMEOUT_TERMINATE, "sometimes a timeout then Terminate (monitor)"),
+    (
+        TIMEOUT_TERMINATE,
+        "sometimes a timeout then Terminate (monitor)",
+    ),
     (
         DNU_FAILOVER,
         "sometimes a DO_NOT_UPDATE offline then a failover brings it back (monitor)",
@@ -157,8 +160,7 @@ impl Progress {
             let Some(n) = self.dnu_on[r] else { continue };
             let r8 = u8::try_from(r).unwrap_or(u8::MAX);
             let owner = rec.view.owner.get(usize::from(topo.group_of(r8))).copied();
-            if owner.is_some_and(|o| o != n) && state_of(&rec.view, r8) == ResourceState::Online
-            {
+            if owner.is_some_and(|o| o != n) && state_of(&rec.view, r8) == ResourceState::Online {
                 seen |= DNU_FAILOVER;
                 self.dnu_on[r] = None;
             }
@@ -187,9 +189,10 @@ impl Progress {
         if let OpKind::Offline { resource, flags } = done.kind {
             let dnu = flags.contains(OfflineResourceFlags::DO_NOT_UPDATE_PERSISTENT_STATE);
             let owner = view.owner.get(gi).copied();
-            let on = (dnu && result == SUCCESS && state_of(view, resource) == ResourceState::Offline)
-                .then_some(owner)
-                .flatten();
+            let on =
+                (dnu && result == SUCCESS && state_of(view, resource) == ResourceState::Offline)
+                    .then_some(owner)
+                    .flatten();
             self.set_dnu(resource, on);
         }
         seen
