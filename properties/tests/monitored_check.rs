@@ -305,3 +305,16 @@ fn a_configuration_that_cannot_reach_a_sometimes_fails_it() {
         assert!(s.not_reached().contains(&name), "{what}: {:?}", s.reached);
     }
 }
+
+/// The implementation on the model's default configuration, as `offline-v2 verify` checks it
+/// for `reports/model-check.md` (2 nodes, 1 group of 2 resources): a measurement, not run by
+/// default (`cargo test --test monitored_check -- --ignored --nocapture`).
+#[test]
+#[ignore = "measurement for reports/model-check.md; verify runs it in release"]
+fn the_implementation_on_the_default_configuration() {
+    let s = impl_check(ModelConfig::default(), SeededBug::None);
+    show("impl model check (default configuration)", &s);
+    assert!(s.complete);
+    assert!(s.broken.is_empty(), "{:?}", s.rules());
+    assert!(s.not_reached().is_empty(), "{:?}", s.not_reached());
+}
