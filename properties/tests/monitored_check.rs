@@ -318,3 +318,61 @@ fn the_implementation_on_the_default_configuration() {
     assert!(s.broken.is_empty(), "{:?}", s.rules());
     assert!(s.not_reached().is_empty(), "{:?}", s.not_reached());
 }
+
+fn code(step: Option<(impl Sized, StepRecord)>) -> Option<u32> {
+    step.and_then(|(_, rec)| {
+        rec.outputs.iter().find_map(|o| match o {
+            Obs::Returned { code, .. } => Some(*code),
+            _ => None,
+        })
+    })
+}
+
+/// The held-probe of P7 on both systems: MoveGroupEx of the group to its owner answers
+/// ERROR_SUCCESS and changes nothing on an idle group, ERROR_INVALID_STATE (R13 check 4) while
+/// a move is in flight. (Were it always ERROR_SUCCESS, `§6-held` could not fail.)
+#[test]
+fn the_held_probe_reads_r13_check_4_on_both_systems() {
+    use offline_v2_model::{Action, Dest};
+    const SUCCESS: u32 = 0;
+    const PENDING: u32 = 997;
+    const INVALID_STATE: u32 = 5023;
+    let move_to_n2 = Action::MoveGroup {
+        group: Some(0),
+        dest: Dest::Node(1),
+        flags: 0,
+    };
+
+    let imp = ImplSystem::new(small()).expect("valid");
+    let s0 = imp.init();
+    let probe = imp.probe(0, 0);
+    let (after, rec) = imp.step(&s0, &probe).expect("a step");
+    assert_eq!(code(Some(((), rec.clone()))), Some(SUCCESS), "{rec:?}");
+    assert_eq!(rec.outputs.len(), 1, "nothing but the answer: {rec:?}");
+    assert_eq!(after.cluster, s0.cluster, "the probe changed nothing");
+    let mv = offline_v2_properties::checked::ImplAction::Do(move_to_n2.clone());
+    let (s1, rec) = imp.step(&s0, &mv).expect("a step");
+    assert_eq!(code(Some(((), rec))), Some(PENDING));
+    assert_eq!(code(imp.step(&s1, &probe)), Some(INVALID_STATE));
+
+    let model = ModelSystem::new(ModelConfig::default()).expect("valid");
+    let s0 = model.init();
+    let probe = model.probe(0, 0);
+    let (after, rec) = model.step(&s0, &probe).expect("a step");
+    assert_eq!(code(Some(((), rec.clone()))), Some(SUCCESS), "{rec:?}");
+    assert_eq!(rec.outputs.len(), 1, "nothing but the answer: {rec:?}");
+    // (The model's state also counts the call budget, which the probe spends.)
+    assert_eq!(
+        rec.view,
+        model.topology().initial,
+        "the probe changed nothing"
+    );
+    assert_eq!(
+        format!("{after:?}").replace("calls 1", "calls 2"),
+        format!("{s0:?}"),
+        "the probe changed nothing but the budget"
+    );
+    let (s1, rec) = model.step(&s0, &move_to_n2).expect("a step");
+    assert_eq!(code(Some(((), rec))), Some(PENDING));
+    assert_eq!(code(model.step(&s1, &probe)), Some(INVALID_STATE));
+}
