@@ -10,10 +10,22 @@
 //! [`Checked`] trait differs. A state with a violation has no successors: the path to it is the
 //! counterexample, and [`Monitored::explain`] replays it to name the rule, the step and both
 //! values.
+//!
+//! SPEC §6's "eventually" are two more `always` properties, a bounded response (P7):
+//! `§6-complete` (every accepted operation completes) and `§6-held` (no group stays held while
+//! a node is Up) hold in a state when the deterministic fair continuation from it
+//! ([`Checked::fair_actions`]: pending work completes, locks, busy flags, links and Down nodes
+//! heal, time passes) reaches, within K steps ([`response_bound`]), a state where the monitors
+//! saw every accepted operation complete and every group answers the held-probe
+//! ([`Checked::probe`], R13 check 4) with ERROR_SUCCESS; [`Monitored::reach`] memoizes the
+//! distances. SPEC §6's four "sometimes" are `sometimes` properties over the witness bits
+//! (`live`, P8) that the transition into a state completed ([`Watched::seen`]); [`check`]
+//! reports them as reached or not ([`Summary::reached`]), apart from the broken properties.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -102,6 +114,13 @@ pub struct Monitored<C: Checked> {
     bound: u16,
     /// Memo of [`Monitored::reach`], by fingerprint of (system state, monitors' state).
     memo: Mutex<HashMap<u64, Reach>>,
+    /// Past it, states get no successors and no liveness verdict (set by [`check`] from its
+    /// time limit): stateright's single-thread BFS looks at its own timeout only when its
+    /// queue of pending states runs empty, which on these checks overshot a 3 s limit by 9 s.
+    deadline: Option<Instant>,
+    /// Set once the search is over, so that rebuilding counterexample paths (which replays
+    /// `actions`) sees every state's actions again.
+    searched: AtomicBool,
 }
 
 impl<C: Checked> Monitored<C> {
@@ -112,7 +131,14 @@ impl<C: Checked> Monitored<C> {
             system,
             bound,
             memo: Mutex::new(HashMap::new()),
+            deadline: None,
+            searched: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the time limit of the running [`check`] has passed.
+    fn past_deadline(&self) -> bool {
+        !self.searched.load(Ordering::Relaxed) && self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     /// K of the bounded response (P7).
@@ -402,7 +428,7 @@ fn holds<C: Checked, const I: usize>(m: &Monitored<C>, s: &Watched<C::State>) ->
 /// Judged only on states no safety property or own check has already failed (their paths
 /// are counterexamples already and have no successors).
 fn live<C: Checked>(m: &Monitored<C>, s: &Watched<C::State>) -> Option<Reach> {
-    (s.broken == 0 && m.system.own_check_failed(&s.inner).is_none())
+    (s.broken == 0 && m.system.own_check_failed(&s.inner).is_none() && !m.past_deadline())
         .then(|| m.reach(&s.inner, &s.monitors))
 }
 
@@ -451,7 +477,10 @@ impl<C: Checked> Model for Monitored<C> {
     }
 
     fn actions(&self, s: &Self::State, out: &mut Vec<Self::Action>) {
-        if s.broken == 0 && self.system.own_check_failed(&s.inner).is_none() {
+        if s.broken == 0
+            && self.system.own_check_failed(&s.inner).is_none()
+            && !self.past_deadline()
+        {
             self.system.actions(&s.inner, out);
         }
     }
@@ -553,8 +582,9 @@ impl<A> Summary<A> {
 }
 
 /// Checks `model` breadth-first (shortest counterexamples) within `limits`.
-pub fn check<C: Checked>(model: Monitored<C>, limits: Limits) -> Summary<C::Action> {
+pub fn check<C: Checked>(mut model: Monitored<C>, limits: Limits) -> Summary<C::Action> {
     let start = Instant::now();
+    model.deadline = limits.timeout.map(|t| start + t);
     let all = model.properties();
     let properties = all.iter().map(|p| p.name).collect();
     let sometimes: Vec<&'static str> = all
@@ -575,6 +605,7 @@ pub fn check<C: Checked>(model: Monitored<C>, limits: Limits) -> Summary<C::Acti
     let complete = limits.max_states.is_none_or(|n| unique < n)
         && limits.timeout.is_none_or(|t| start.elapsed() < t);
     let model = checker.model();
+    model.searched.store(true, Ordering::Relaxed);
     let discoveries = checker.discoveries();
     let reached = sometimes
         .iter()
