@@ -350,7 +350,7 @@ fn the_held_probe_reads_r13_check_4_on_both_systems() {
     assert_eq!(code(Some(((), rec.clone()))), Some(SUCCESS), "{rec:?}");
     assert_eq!(rec.outputs.len(), 1, "nothing but the answer: {rec:?}");
     assert_eq!(after.cluster, s0.cluster, "the probe changed nothing");
-    let mv = offline_v2_properties::checked::ImplAction::Do(move_to_n2.clone());
+    let mv = offline_v2_properties::checked::ImplAction::Do(move_to_n2);
     let (s1, rec) = imp.step(&s0, &mv).expect("a step");
     assert_eq!(code(Some(((), rec))), Some(PENDING));
     assert_eq!(code(imp.step(&s1, &probe)), Some(INVALID_STATE));
