@@ -191,7 +191,10 @@ impl<C: Checked> Monitored<C> {
             return Here {
                 completed,
                 settled: false,
-                why: format!("group {} is queued", topo.groups[g]),
+                why: format!(
+                    "group {} is queued",
+                    topo.group_name(u8::try_from(g).unwrap_or(u8::MAX))
+                ),
             };
         }
         for (g, &owner) in view.owner.iter().enumerate() {
