@@ -376,3 +376,63 @@ fn the_held_probe_reads_r13_check_4_on_both_systems() {
     assert_eq!(code(Some(((), rec))), Some(PENDING));
     assert_eq!(code(model.step(&s1, &probe)), Some(INVALID_STATE));
 }
+
+/// Every state of `m`'s check, breadth-first (the wrapped model's own `actions`/`next_state`).
+fn all_states<C: Checked>(
+    m: &offline_v2_properties::monitors::checked::Monitored<C>,
+) -> Vec<offline_v2_properties::monitors::checked::Watched<C::State>> {
+    use std::collections::{HashSet, VecDeque};
+    let mut seen = HashSet::new();
+    let mut queue: VecDeque<_> = m.init_states().into();
+    let mut out = Vec::new();
+    while let Some(s) = queue.pop_front() {
+        if !seen.insert(s.clone()) {
+            continue;
+        }
+        let mut actions = Vec::new();
+        m.actions(&s, &mut actions);
+        for a in actions {
+            if let Some(n) = m.next_state(&s, a) {
+                queue.push_back(n);
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// The memo of P7 changes no verdict: on every state of two checks — the implementation's
+/// small configuration, and the model with `Bug::RetryNeverFires`, whose fair continuations
+/// loop — the memoized distances (built in exploration order) equal fresh ones (memo
+/// cleared before each).
+#[test]
+fn the_bounded_response_memo_changes_no_verdict() {
+    fn compare<C: Checked>(
+        memo: &offline_v2_properties::monitors::checked::Monitored<C>,
+        fresh: &offline_v2_properties::monitors::checked::Monitored<C>,
+    ) -> (usize, usize) {
+        let states = all_states(memo);
+        let mut failing = 0;
+        for s in &states {
+            let a = memo.reach(&s.inner, &s.monitors);
+            fresh.forget();
+            let b = fresh.reach(&s.inner, &s.monitors);
+            assert_eq!(a, b, "{:?}", s.inner);
+            failing += usize::from(a.completed.is_none() || a.settled.is_none());
+        }
+        (states.len(), failing)
+    }
+    let imp = |_| ImplSystem::new(small()).expect("valid").monitored();
+    let (n, failing) = compare(&imp(0), &imp(1));
+    println!("impl small: {n} states, {failing} failing the bounded response");
+    assert!(n > 100);
+    assert_eq!(failing, 0);
+    let model = |_| {
+        ModelSystem::new(ModelConfig::default().with_bug(Bug::RetryNeverFires))
+            .expect("valid")
+            .monitored()
+    };
+    let (n, failing) = compare(&model(0), &model(1));
+    println!("model RetryNeverFires: {n} states, {failing} failing the bounded response");
+    assert!(failing > 0, "the loop is judged");
+}

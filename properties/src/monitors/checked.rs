@@ -141,6 +141,13 @@ impl<C: Checked> Monitored<C> {
         !self.searched.load(Ordering::Relaxed) && self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
+    /// Forgets every memoized [`Monitored::reach`] (to compare with fresh computations).
+    pub fn forget(&self) {
+        if let Ok(mut m) = self.memo.lock() {
+            m.clear();
+        }
+    }
+
     /// K of the bounded response (P7).
     #[must_use]
     pub fn bound(&self) -> u16 {
