@@ -283,6 +283,64 @@ impl Checked for ImplSystem {
     fn own_check_failed(&self, s: &ImplState) -> Option<&'static str> {
         s.assertion
     }
+
+    /// SPEC §6's fair environment (P7) on the cluster's environment: pending work in the
+    /// owner's DLL completes; a busy flag, a lock, a broken link, a Down node heals; else time
+    /// passes to the cluster's next deadline (R16's retry, R19's timeout).
+    fn fair_actions(&self, s: &ImplState, out: &mut Vec<ImplAction>) {
+        let c = &s.cluster;
+        let (nodes, _, resources) = c.counts();
+        let mut push = |a: Action| out.push(ImplAction::Do(a));
+        for r in 0..resources {
+            let id = ResourceId(byte(r));
+            if c.node_state(c.owner(c.group_of(id))) != NodeState::Up {
+                continue;
+            }
+            match Self::dll_state(c, id) {
+                Some(ResourceState::OfflinePending) => push(Action::CompleteOffline(r)),
+                Some(ResourceState::OnlinePending) => push(Action::CompleteOnline(r)),
+                _ => {}
+            }
+        }
+        for r in 0..resources {
+            if c.environment_busy(ResourceId(byte(r))) {
+                push(Action::Unbusy(r));
+            }
+        }
+        for r in 0..resources {
+            if c.environment_locked(ResourceId(byte(r))) {
+                push(Action::Unlock(r));
+            }
+        }
+        for a in 0..nodes {
+            for b in a + 1..nodes {
+                if c.link_down(NodeId(byte(a)), NodeId(byte(b))) {
+                    push(Action::NetUp(byte(a), byte(b)));
+                }
+            }
+        }
+        for n in 0..nodes {
+            if c.node_state(NodeId(byte(n))) != NodeState::Up {
+                push(Action::StartNode(byte(n)));
+            }
+        }
+        if let Some(at) = c.poll_timeout() {
+            out.push(ImplAction::Tick(at.saturating_sub(c.now())));
+        }
+    }
+
+    fn probe(&self, group: u8, owner: u8) -> ImplAction {
+        ImplAction::Do(probe_action(group, owner))
+    }
+}
+
+/// MoveGroupEx of `group` to `owner`, no flags: the held-probe of P7.
+fn probe_action(group: u8, owner: u8) -> Action {
+    Action::MoveGroup {
+        group: Some(usize::from(group)),
+        dest: offline_v2_model::Dest::Node(owner),
+        flags: 0,
+    }
 }
 
 /// The model as a checked system: its states, its actions ([`ModelConfig`]'s enumeration),
@@ -369,5 +427,52 @@ impl Checked for ModelSystem {
 
     fn own_check_failed(&self, s: &State) -> Option<&'static str> {
         (s.violations() != 0).then_some("model transition checks (monitor.rs)")
+    }
+
+    /// SPEC §6's fair environment (P7) on the model's environment: pending work in the DLL
+    /// of an Up owner completes; a busy flag, a lock, a broken link, a Down node heals; else
+    /// time passes — the model has no clock (M15), so time is its two timed events: the retry
+    /// of a group the host view shows queued (R16), the timeout of a call the host view shows
+    /// pending (R19). Written here from those facts, not taken from the model's own M3
+    /// continuation.
+    fn fair_actions(&self, s: &State, out: &mut Vec<Action>) {
+        let sh = s.shape();
+        let nr = sh.resources();
+        let ng = usize::from(sh.groups);
+        for r in 0..nr {
+            if !s.is_up(s.owner(sh.group_of(r))) {
+                continue;
+            }
+            match s.dll(r) {
+                offline_v2_model::RState::OfflinePending => out.push(Action::CompleteOffline(r)),
+                offline_v2_model::RState::OnlinePending => out.push(Action::CompleteOnline(r)),
+                _ => {}
+            }
+        }
+        out.extend((0..nr).filter(|&r| s.busy(r)).map(Action::Unbusy));
+        out.extend((0..nr).filter(|&r| s.locked(r)).map(Action::Unlock));
+        for a in 0..sh.nodes {
+            for b in a + 1..sh.nodes {
+                if !s.link_up(a, b) {
+                    out.push(Action::NetUp(a, b));
+                }
+            }
+        }
+        out.extend(
+            (0..sh.nodes)
+                .filter(|&n| !s.is_up(usize::from(n)))
+                .map(Action::StartNode),
+        );
+        out.extend((0..ng).filter(|&g| s.queued(g)).map(Action::Retry));
+        let members = |g: usize| (0..nr).filter(move |&r| sh.group_of(r) == g);
+        out.extend(
+            (0..ng)
+                .filter(|&g| members(g).any(|r| s.host(r).is_pending()))
+                .map(Action::Timeout),
+        );
+    }
+
+    fn probe(&self, group: u8, owner: u8) -> Action {
+        probe_action(group, owner)
     }
 }

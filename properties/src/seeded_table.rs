@@ -101,7 +101,9 @@ pub fn to_markdown(rows: &[SeededRow]) -> String {
         "## Seeded bugs\n\nMeasured by `cargo test -p offline-v2-properties --test monitors --test \
          seeded_bugs` (rows in `<target>/reports/seeded-bugs/`). Steps: the shrunk \
          counterexample for lockstep; for the monitors, the first input that caught it (corpus \
-         file, random case, model path). — : not applicable or not measured.\n\n\
+         file, random case, model path; for the two liveness bugs, the path of the monitored \
+         model check to the state whose fair continuation fails, P7). — : not applicable or \
+         not measured.\n\n\
          | side | bug | monitors on impl alone | monitors on model alone | lockstep |\n\
          |---|---|---|---|---|\n",
     );

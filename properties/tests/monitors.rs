@@ -16,12 +16,16 @@ use offline_v2::seeded::SeededBug;
 use offline_v2::types::{NodeId, PersistentState, ResourceState};
 use offline_v2_model::bugs::Bug;
 use offline_v2_model::config::ModelConfig;
+use offline_v2_properties::checked::ModelSystem;
 use offline_v2_properties::conformance::{
     fixtures, model_paths, scenario_of_setup, steps_of_path, steps_strategy,
 };
 use offline_v2_properties::impl_side::{input_of_call, ImplSide};
 use offline_v2_properties::model_side::{model_setup, ModelSide};
-use offline_v2_properties::monitors::{MonitorChecker, Monitors, StepRecord, Topology, Violation};
+use offline_v2_properties::monitors::checked::{check, Limits};
+use offline_v2_properties::monitors::{
+    live, MonitorChecker, MonitorState, Monitors, StepRecord, Topology, Violation, ALL_RULES,
+};
 use offline_v2_properties::replay::{CallObs, Obs, ObsEntry, Replay, ReplayReport, Side};
 use offline_v2_properties::scenario::{Scenario, Step};
 use proptest::strategy::{Strategy, ValueTree};
@@ -844,12 +848,36 @@ fn hunt_model(bug: Bug) -> Option<(String, String, usize)> {
             return Some((text, format!("model path {i} (depth 3)"), steps.len()));
         }
     }
-    None
+    // Last, the monitored model check of the default configuration: the same monitors as the
+    // properties of an exhaustive check, with SPEC §6's bounded response (P7), which replays
+    // cannot judge (a finite trace ending with an operation in flight breaks no rule).
+    let summary = check(
+        ModelSystem::new(cfg).ok()?.monitored(),
+        Limits {
+            max_states: Some(2_000_000),
+            timeout: None,
+        },
+    );
+    summary.broken.iter().find_map(|b| {
+        let v = b.violation.as_ref()?;
+        Some((
+            format!("monitored check: {} {v}", v.rule),
+            format!(
+                "monitored model check (default configuration){}",
+                if v.rule.starts_with("§6") {
+                    ", then the fair continuation"
+                } else {
+                    ""
+                }
+            ),
+            b.path.len(),
+        ))
+    })
 }
 
 /// Which model bugs the monitors catch on the model alone (printed; `-- --nocapture`), pinned.
-/// The liveness bugs are not safety violations: the monitors do not check §6's bounded
-/// liveness, so they cannot catch them (the model checker's bounded response does).
+/// The liveness bugs are not safety violations: no replay shows them, the monitored model
+/// check's bounded response (P7) does.
 #[test]
 fn model_bugs_judged_by_the_monitors_alone() {
     assert_eq!(hunt_model(Bug::None), None, "the real model holds");
@@ -891,9 +919,11 @@ fn model_bugs_judged_by_the_monitors_alone() {
         // The write of a rejected call breaks R11 and R13 at once; R11's monitor runs first.
         (Bug::RejectedOnlineWritesPersistent, Some("R11")),
         (Bug::SecondQueuedMove, Some("R3-queue")),
-        // Liveness: nothing observable is wrong at any step.
-        (Bug::RetryNeverFires, None),
-        (Bug::RecoveryNeverSettles, None),
+        // Liveness: nothing observable is wrong at any step; the bounded response of the
+        // monitored model check (P7) catches them — the queued move never completes, and the
+        // recovered group stays held (the probe answers ERROR_INVALID_STATE).
+        (Bug::RetryNeverFires, Some("§6-complete")),
+        (Bug::RecoveryNeverSettles, Some("§6-held")),
         (Bug::DestSkipsLastResource, Some("R14")),
         // The aborted operations never complete, so the next accepted one on the group is a
         // second operation in flight.
@@ -1040,4 +1070,82 @@ fn model_bugs_judged_by_lockstep() {
         "{}",
         caught(Bug::RecoveryNeverSettles)
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// SPEC §6 "sometimes" as the monitors recognise them (P8): each pattern on a real trace of the
+// implementation, and the same trace with the one observation it rests on edited away.
+
+/// The witness bits a trace completes (OR over its records).
+fn witnessed(topo: &Topology, records: &[StepRecord]) -> u8 {
+    let mut m = MonitorState::new(topo);
+    let mut out = Vec::new();
+    records
+        .iter()
+        .fold(0, |seen, r| seen | m.observe(topo, ALL_RULES, r, &mut out))
+}
+
+#[test]
+fn sometimes_a_return_to_source_that_ends_online_on_s() {
+    let (topo, mut records) = trace_of(&scenario(RETURN_TO_SOURCE));
+    assert_eq!(witnessed(&topo, &records), live::RETURN_ONLINE);
+    // The same trace ending with vm1 Failed on S: a return, but not one that ends Online.
+    records.last_mut().expect("records").view.state[0] = ResourceState::Failed;
+    assert_eq!(witnessed(&topo, &records), 0);
+}
+
+#[test]
+fn sometimes_a_queued_move_that_is_cancelled() {
+    let (topo, mut records) = trace_of(&scenario(QUEUED));
+    assert_eq!(witnessed(&topo, &records), live::CANCELLED);
+    // The cancel answered ERROR_INVALID_STATE (nothing queued to drop): no witness.
+    let cancel = at(&mut records, 5);
+    for o in &mut cancel.outputs {
+        if let Obs::Returned { code, .. } = o {
+            *code = 5023; // ERROR_INVALID_STATE
+        }
+    }
+    assert_eq!(witnessed(&topo, &records), 0);
+}
+
+#[test]
+fn sometimes_a_timeout_then_terminate() {
+    let steps = r#"[
+        {"call":"online_resource","resource":"vm1"},
+        {"call":"offline_resource","resource":"vm1","flags":[],"reason":"none"},
+        {"event":"tick","ms":180000}]"#;
+    let (topo, mut records) = trace_of(&scenario(steps));
+    assert_eq!(witnessed(&topo, &records), live::TIMEOUT_TERMINATE);
+    // The same tick without its Terminate (as if nothing had timed out): no witness.
+    at(&mut records, 2)
+        .outputs
+        .retain(|o| !matches!(o, Obs::Call(c) if c.entry == ObsEntry::Terminate));
+    assert_eq!(witnessed(&topo, &records), 0);
+}
+
+#[test]
+fn sometimes_a_do_not_update_offline_then_a_failover_brings_it_back() {
+    let dnu = r#"[
+        {"call":"offline_resource","resource":"vm1","flags":["DO_NOT_UPDATE_PERSISTENT_STATE"],"reason":"none"},
+        {"event":"complete_offline","resource":"vm1"},
+        {"event":"crash_node","node":"n1"},
+        {"event":"complete_online","resource":"vm1"}]"#;
+    let (topo, records) = trace_of(&scenario(dnu));
+    assert_eq!(witnessed(&topo, &records), live::DNU_FAILOVER);
+    // With a client OnlineResourceEx between the offline and the crash, vm1 comes back on n2
+    // by the failover too, but after an online: not "a DO_NOT_UPDATE offline followed by a
+    // failover that brings it back".
+    let online_first = r#"[
+        {"call":"offline_resource","resource":"vm1","flags":["DO_NOT_UPDATE_PERSISTENT_STATE"],"reason":"none"},
+        {"event":"complete_offline","resource":"vm1"},
+        {"call":"online_resource","resource":"vm1"},
+        {"event":"complete_online","resource":"vm1"},
+        {"event":"crash_node","node":"n1"},
+        {"event":"complete_online","resource":"vm1"}]"#;
+    let (topo, records) = trace_of(&scenario(online_first));
+    assert_eq!(
+        records.last().expect("records").view.state[0],
+        ResourceState::Online
+    );
+    assert_eq!(witnessed(&topo, &records), 0);
 }

@@ -135,7 +135,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 
 /// `check --impl`: the implementation's model check (`crate::checked::ImplSystem`) reported
 /// like a model check — the same text, `--json`, `--model-check-json` and JUnit — with one
-/// `always` property per monitor (R10…R19) and one for the implementation's own checks (I17).
+/// `always` property per monitor (R10…R19), one for the implementation's own checks (I17),
+/// the two §6 bounded-response properties (`§6-complete`, `§6-held`, P7) and the four §6
+/// `sometimes` (P8).
 fn run_impl(
     args: &CheckArgs,
     budget: crate::budget::Budget,
@@ -213,6 +215,25 @@ pub fn impl_check(
         .properties
         .iter()
         .map(|&name| {
+            // SPEC §6 "sometimes" (P8): holds once reached; fails only when a complete check
+            // never reached it.
+            if let Some(&(_, reached)) = summary.reached.iter().find(|(n, _)| *n == name) {
+                let verdict = if reached {
+                    Verdict::Holds
+                } else if summary.complete {
+                    Verdict::Fails
+                } else {
+                    Verdict::Unknown
+                };
+                return model_check::PropertyVerdict {
+                    name,
+                    expectation: "sometimes",
+                    discovered: reached,
+                    holds: reached,
+                    verdict,
+                    path: None,
+                };
+            }
             let broken = summary.broken.iter().any(|b| b.property == name);
             let verdict = if broken {
                 Verdict::Fails

@@ -18,6 +18,7 @@
 //! | [`queued`] | SPEC §3/§6 at most one queued (and one in-flight) operation per group |
 //! | [`r19`] | R19 a pending call is Terminated at the tick that reaches `pending_timeout` |
 //! | [`r1`] | R1 raw OfflineV2 calls with arguments R1 refuses answer ERROR_INVALID_PARAMETER |
+//! | [`live`] | §6 Eventually (bounded liveness, judged in `checked`) and the four Sometimes |
 //!
 //! Where the SPEC is open the monitors use the readings of `docs/decisions.md` (cited as
 //! `D…`/`I…`); the ones added for the monitors are `P1`–`P5`. The record and its JSON-lines
@@ -26,6 +27,7 @@
 pub mod checked;
 pub mod checker;
 pub mod input;
+pub mod live;
 pub mod ops;
 pub mod queued;
 pub mod r1;
@@ -273,6 +275,7 @@ pub struct MonitorState {
     queued: queued::OneQueued,
     r19: r19::TimeoutFires,
     r1: r1::RawValidation,
+    live: live::Progress,
 }
 
 impl MonitorState {
@@ -290,23 +293,26 @@ impl MonitorState {
             queued: queued::OneQueued::new(topo),
             r19: r19::TimeoutFires::new(topo),
             r1: r1::RawValidation::new(topo),
+            live: live::Progress::new(topo),
         }
     }
 
     /// Feeds one record to the monitors whose bit is set in `rules` (the others keep their
     /// state); pushes what it broke onto `out`, in monitor order. A record that does not fit
-    /// `topo` is one "trace" violation and is not judged further.
+    /// `topo` is one "trace" violation and is not judged further. Returns the §6
+    /// "sometimes" witness bits the record completes ([`live`], P8).
     pub fn observe(
         &mut self,
         topo: &Topology,
         rules: u16,
         rec: &StepRecord,
         out: &mut Vec<Violation>,
-    ) {
+    ) -> u8 {
         if let Some(v) = shape(topo, rec) {
             out.push(v);
-            return;
+            return 0;
         }
+        let seen = self.live.observe(topo, &self.before, rec);
         let before = &self.before;
         let monitors: [&mut dyn Monitor; 9] = [
             &mut self.r10,
@@ -325,6 +331,19 @@ impl MonitorState {
             }
         }
         self.before.clone_from(&rec.view);
+        seen
+    }
+
+    /// What the §6 liveness monitor has observed (operations in flight, Up nodes).
+    #[must_use]
+    pub fn progress(&self) -> &live::Progress {
+        &self.live
+    }
+
+    /// The host view of the last record (the set-up's before the first).
+    #[must_use]
+    pub fn view(&self) -> &HostView {
+        &self.before
     }
 }
 
