@@ -31,13 +31,14 @@ fn random_runs(dll: &LoadedDll) -> Coverage {
             "conformance {}: {} cases, {} lockstep steps",
             outcome.fixture, outcome.cases, outcome.steps
         );
+        let hint = outcome.replay_hint();
         if let Some((steps, reason)) = outcome.failure {
             let name = format!("conformance-{}-{}-steps", setup.name, steps.len());
             let scenario = regression(&setup, &name, &steps);
             let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("regressions");
             let path = write_scenario(&dir, &scenario).expect("write the regression");
             panic!(
-                "impl and model diverged on {}: {reason}\nshrunk to {} steps, kept as {}",
+                "impl and model diverged on {}: {hint} {reason}\nshrunk to {} steps, kept as {}",
                 setup.name,
                 steps.len(),
                 path.display()

@@ -231,6 +231,18 @@ impl<A> Summary<A> {
         r.sort_unstable();
         r
     }
+
+    /// The shortest counterexample over every broken property: [`check`] is a
+    /// single-threaded breadth-first search, so each property's path is already the shortest
+    /// to a state breaking it, and the shortest of those is the shortest input on which the
+    /// check catches anything. Ties: a monitor before the system's own checks (the monitors'
+    /// verdict is the one the seeded-bug table asks for), then by property name.
+    #[must_use]
+    pub fn shortest(&self) -> Option<&Broken<A>> {
+        self.broken
+            .iter()
+            .min_by_key(|b| (b.path.len(), b.rule == "own", b.property))
+    }
 }
 
 /// Checks `model` breadth-first (shortest counterexamples) within `limits`.
