@@ -232,16 +232,26 @@ impl<A> Summary<A> {
         r
     }
 
-    /// The shortest counterexample over every broken property: [`check`] is a
-    /// single-threaded breadth-first search, so each property's path is already the shortest
-    /// to a state breaking it, and the shortest of those is the shortest input on which the
-    /// check catches anything. Ties: a monitor before the system's own checks (the monitors'
-    /// verdict is the one the seeded-bug table asks for), then by property name.
+    /// The shortest counterexample of a monitor (the system's own checks left out): [`check`]
+    /// is a single-threaded breadth-first search, so each property's path is already the
+    /// shortest to a state breaking it, and the shortest of those is the shortest input on
+    /// which a monitor catches anything. Ties: the monitor that runs first (the order of
+    /// [`Self::properties`], the one a trace's verdict names when several rules break at the
+    /// same step).
     #[must_use]
-    pub fn shortest(&self) -> Option<&Broken<A>> {
+    pub fn shortest_by_monitor(&self) -> Option<&Broken<A>> {
+        let order = |b: &Broken<A>| self.properties.iter().position(|p| *p == b.property);
         self.broken
             .iter()
-            .min_by_key(|b| (b.path.len(), b.rule == "own", b.property))
+            .filter(|b| b.rule != "own")
+            .min_by_key(|b| (b.path.len(), order(b)))
+    }
+
+    /// The shortest counterexample of the system's own checks (the implementation's I17
+    /// invariants, the model's transition checks), if they failed.
+    #[must_use]
+    pub fn own_check(&self) -> Option<&Broken<A>> {
+        self.broken.iter().find(|b| b.rule == "own")
     }
 }
 
