@@ -997,26 +997,14 @@ pub fn run_random(
     tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> RandomOutcome {
     let strategy = steps_strategy(setup, max_len);
-    run_random_of(setup, dll, &strategy, cases, deadline, tweak)
+    run_random_traced(setup, dll, &strategy, cases, deadline, tweak, None)
 }
 
 /// [`run_random`] with the cases drawn from `strategy` (e.g. [`steps_strategy_of`], a
-/// restricted generator).
-pub fn run_random_of(
-    setup: &Scenario,
-    dll: &LoadedDll,
-    strategy: &BoxedStrategy<Vec<Step>>,
-    cases: u32,
-    deadline: std::time::Instant,
-    tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
-) -> RandomOutcome {
-    run_random_traced(setup, dll, strategy, cases, deadline, tweak, None)
-}
-
-/// [`run_random_of`], writing the implementation's trace of every generated case (one header
-/// per case, named `<fixture> random case <n>`; `docs/trace-format.md`) to `trace` when given
-/// (`verify --trace`). The shrinking replays of a failing case are not traced: the case as
-/// generated is.
+/// restricted generator), writing the implementation's trace of every generated case (one
+/// header per case, named `<fixture> random case <n>`; `docs/trace-format.md`) to `trace` when
+/// given (`verify --trace`). The shrinking replays of a failing case are not traced: the case
+/// as generated is.
 pub fn run_random_traced(
     setup: &Scenario,
     dll: &LoadedDll,

@@ -25,8 +25,9 @@ pub enum Measure {
     /// configurations of `checked::bfs_configs`, smallest first): the shortest counterexample
     /// in the first configuration that exposes the bug.
     Bfs,
-    /// A lockstep failure shrunk by proptest (or the shortest model path that diverged): short,
-    /// but not proven shortest.
+    /// A lockstep failure shrunk: by proptest (a random case of an implementation bug), the
+    /// shortest model path that diverged, or one step at a time (a model bug's first
+    /// diverging input). Short, but not proven shortest.
     Shrunk,
     /// The first input of a hunt (corpus file, random case, model path) on which it was
     /// caught — the fallback where the check's actions cannot express the bug's input: its
@@ -120,7 +121,14 @@ pub fn lockstep_cell(reason: &str) -> String {
         .strip_prefix("step ")
         .and_then(|rest| rest.split_once(": "))
     {
-        Some((n, what)) if n.parse::<usize>().is_ok() => format!("lockstep: {what} at step {n}"),
+        Some((n, what)) if n.parse::<usize>().is_ok() => {
+            // A comparator's text: "impl and model disagree on the DLL calls (lockstep)".
+            let what = what
+                .strip_prefix("impl and model disagree on ")
+                .and_then(|w| w.strip_suffix(" (lockstep)"))
+                .unwrap_or(what);
+            format!("lockstep: {what} at step {n}")
+        }
         _ => format!("lockstep: {head}"),
     }
 }
@@ -136,17 +144,22 @@ const HEADINGS: [&str; 3] = [
 /// fallback, `not caught`.
 fn cell(r: &SeededRow) -> String {
     match (&r.caught_by, r.steps) {
-        (Some(by), Some(n)) if r.measure == Some(Measure::FirstFound) => {
-            format!("{by} ({n} steps, first found)")
+        (Some(by), Some(n)) => {
+            let unit = if n == 1 { "step" } else { "steps" };
+            let first = if r.measure == Some(Measure::FirstFound) {
+                ", first found"
+            } else {
+                ""
+            };
+            format!("{by} ({n} {unit}{first})")
         }
-        (Some(by), Some(n)) => format!("{by} ({n} steps)"),
         (Some(by), None) => by.clone(),
         (None, _) => "not caught".to_owned(),
     }
 }
 
 /// The table: one line per (side, bug), one cell per column — `monitor R12 (6 steps)`,
-/// `lockstep: DLL calls differ at step 3 (4 steps)`, `not caught`, or `—` where that
+/// `lockstep: the DLL calls at step 3 (4 steps)`, `not caught`, or `—` where that
 /// column does not apply or was not measured — then one note per cell saying on which input
 /// (and, for a random case, with which seed it replays).
 #[must_use]
@@ -177,8 +190,10 @@ pub fn to_markdown(rows: &[SeededRow]) -> String {
          implementation alone, or of the model alone) on the smallest configuration that \
          exposes the bug; `first found` marks a bug whose input the check's actions cannot \
          express, where the length is that of the first catching input of a hunt (corpus, \
-         random cases, model paths). Lockstep: the failure shrunk by proptest, or the shortest \
-         diverging model path. — : not applicable or not measured.\n\n\
+         random cases, model paths). Lockstep (short, not proven shortest): for an implementation \
+         bug the failure shrunk by proptest, or the shortest diverging model path; for a model \
+         bug the first diverging input (corpus, random cases, model paths) shrunk one step at a \
+         time. — : not applicable or not measured.\n\n\
          | side | bug | monitors on impl alone | monitors on model alone | lockstep |\n\
          |---|---|---|---|---|\n",
     );
@@ -230,7 +245,7 @@ mod tests {
     fn the_replay_seed_and_the_input_are_notes_not_cell_text() {
         let mut lockstep = row(
             "lockstep",
-            Some("lockstep: DLL calls differ at step 2"),
+            Some("lockstep: the DLL calls at step 2"),
             Some(3),
         );
         lockstep.replay = Some("replay with OFFLINE_V2_SEED=7".into());
@@ -240,8 +255,8 @@ mod tests {
         let md = to_markdown(&[lockstep, first]);
         assert!(
             md.contains(
-                "| impl | B | monitor R1 (9 steps, first found) | — | lockstep: DLL calls \
-                 differ at step 2 (3 steps) |"
+                "| impl | B | monitor R1 (9 steps, first found) | — | lockstep: the DLL calls at \
+                 step 2 (3 steps) |"
             ),
             "{md}"
         );
@@ -254,8 +269,15 @@ mod tests {
     #[test]
     fn a_lockstep_cell_names_the_check_and_the_step() {
         assert_eq!(
-            lockstep_cell("step 3: DLL calls differ — diverged: model\n  expected:\n    x"),
-            "lockstep: DLL calls differ at step 3"
+            lockstep_cell(
+                "step 3: impl and model disagree on the DLL calls (lockstep) — diverged: impl, \
+                 model\n  expected:\n    x"
+            ),
+            "lockstep: the DLL calls at step 3"
+        );
+        assert_eq!(
+            lockstep_cell("step 0: R12 violated: x (SPEC monitor) — diverged: impl"),
+            "lockstep: R12 violated: x (SPEC monitor) at step 0"
         );
         assert_eq!(
             lockstep_cell("the implementation panicked: R14"),

@@ -7,7 +7,7 @@
 //! * Trace files: `StepRecord`s round-trip through JSON lines.
 
 use offline_v2_properties::checked::{bfs_configs, ImplSystem, ModelSystem};
-use offline_v2_properties::monitors::checked::{check, Checked, Limits, Monitored};
+use offline_v2_properties::monitors::checked::{shortest, Checked, Monitored};
 use offline_v2_properties::seeded_table::{lockstep_cell, write_rows, Measure, SeededRow};
 use std::path::{Path, PathBuf};
 
@@ -567,12 +567,7 @@ impl Shortest {
 
 /// Bounds a search by states only (no wall clock: the result must not depend on the
 /// machine); the configurations of [`bfs_configs`] stay far below it.
-fn bfs_limits() -> Limits {
-    Limits {
-        max_states: Some(500_000),
-        timeout: None,
-    }
-}
+const BFS_MAX_STATES: usize = 500_000;
 
 /// The shortest counterexample in the first configuration of [`bfs_configs`] where the
 /// check of `system(cfg)` breaks a monitor — or, if none does in any, its own checks.
@@ -582,8 +577,8 @@ fn bfs_limits() -> Limits {
 fn bfs_shortest<C: Checked>(system: impl Fn(ModelConfig) -> C) -> Option<Shortest> {
     let mut own = None;
     for (config, cfg) in bfs_configs() {
-        let monitored = Monitored::new(system(cfg.clone()));
-        let s = check(Monitored::new(system(cfg)), bfs_limits());
+        let monitored = Monitored::new(system(cfg));
+        let s = shortest(&monitored, BFS_MAX_STATES);
         assert!(s.complete, "{config}: the search is exhaustive");
         if s.broken.is_empty() {
             println!(
@@ -738,6 +733,30 @@ fn seeded_bugs_judged_by_the_monitors_alone() {
     println!("{:.1}s", started.elapsed().as_secs_f64());
     // The measured rows of the seeded-bug table (reports/conformance.md).
     write_rows("impl-monitors", &rows).expect("the seeded-bug rows are written");
+    // Lengths that follow from the bug alone (what it needs at the least, and that this
+    // suffices in the smallest configuration): the BFS must find exactly these.
+    let justified: &[(SeededBug, usize)] = &[
+        // A move call: its first leg writes persistent Offline in the same step.
+        (SeededBug::PersistentWriteOnMove, 1),
+        // A crash of the group's owner: the recovery's calls go to the Down owner at once.
+        (SeededBug::OwnerLostOnCrash, 1),
+        // A call left pending, then the tick that reaches the timeout (no one input both
+        // calls and lets time pass).
+        (SeededBug::TimeoutOffByOne, 2),
+        // A move with RETURN_TO_SOURCE, its first leg's offline completing (the online on
+        // the destination starts), that online failing: the return leg's OfflineV2 is in
+        // the third step, and no step can be left out.
+        (SeededBug::NoDoNotUpdateOnReturnLeg, 3),
+    ];
+    for (bug, steps) in justified {
+        let row = rows.iter().find(|r| r.bug == bug.name()).expect("a row");
+        assert_eq!(
+            (row.steps, row.measure),
+            (Some(*steps), Some(Measure::Bfs)),
+            "{}",
+            bug.name()
+        );
+    }
     for ((bug, want), (_, found)) in expected.iter().zip(&got) {
         assert_eq!(
             found.as_ref().map(|(rule, _)| rule.as_str()),
@@ -1159,14 +1178,30 @@ fn lockstep_with_model_bug(
         .map(ToString::to_string)
 }
 
-fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<(String, String, usize)> {
+/// A model bug's lockstep failure: where it was found, the set-up, the steps, the reason.
+struct LockstepCatch {
+    input: String,
+    setup: Scenario,
+    steps: Vec<Step>,
+    what: String,
+}
+
+fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<LockstepCatch> {
+    let found = |input: String, setup: &Scenario, steps: &[Step]| {
+        lockstep_with_model_bug(setup, steps, bug, dll).map(|what| LockstepCatch {
+            input,
+            setup: setup.clone(),
+            steps: steps.to_vec(),
+            what,
+        })
+    };
     for f in files("scenarios") {
         let s = Scenario::load(&f).expect("parses");
-        if let Some(what) = lockstep_with_model_bug(&s, &s.steps, bug, dll) {
-            let name = f
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into());
-            return Some((what, name, s.steps.len()));
+        let name = f
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into());
+        if let Some(c) = found(name, &s, &s.steps) {
+            return Some(c);
         }
     }
     let mut runner = TestRunner::deterministic();
@@ -1174,9 +1209,9 @@ fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<(String, String, usi
         let strategy = steps_strategy(&setup, 24);
         for case in 0..256 {
             let steps = strategy.new_tree(&mut runner).expect("a case").current();
-            if let Some(what) = lockstep_with_model_bug(&setup, &steps, bug, dll) {
-                let input = format!("random case {case} on {}", setup.name);
-                return Some((what, input, steps.len()));
+            let input = format!("random case {case} on {}", setup.name);
+            if let Some(c) = found(input, &setup, &steps) {
+                return Some(c);
             }
         }
     }
@@ -1184,11 +1219,35 @@ fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<(String, String, usi
     let setup = scenario_of_setup(&cfg.setup, "model-default");
     for (i, path) in model_paths(&cfg, 3).iter().enumerate() {
         let steps = steps_of_path(&setup, path);
-        if let Some(what) = lockstep_with_model_bug(&setup, &steps, bug, dll) {
-            return Some((what, format!("model path {i} (depth 3)"), steps.len()));
+        if let Some(c) = found(format!("model path {i} (depth 3)"), &setup, &steps) {
+            return Some(c);
         }
     }
     None
+}
+
+/// Shrinks a lockstep catch of `bug` one step at a time: a step is dropped while the shorter
+/// run still diverges with the bug and agrees without it (so the divergence stays the bug's),
+/// until no single step can go. Short, not proven shortest.
+fn shrink_model_lockstep(c: LockstepCatch, bug: Bug, dll: &LoadedDll) -> LockstepCatch {
+    let mut c = c;
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in (0..c.steps.len()).rev() {
+            let mut shorter = c.steps.clone();
+            shorter.remove(i);
+            let Some(what) = lockstep_with_model_bug(&c.setup, &shorter, bug, dll) else {
+                continue;
+            };
+            if lockstep_with_model_bug(&c.setup, &shorter, Bug::None, dll).is_none() {
+                c.steps = shorter;
+                c.what = what;
+                changed = true;
+            }
+        }
+    }
+    c
 }
 
 /// Which model bugs lockstep with the implementation catches (printed; `-- --nocapture`),
@@ -1196,26 +1255,47 @@ fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<(String, String, usi
 #[test]
 fn model_bugs_judged_by_lockstep() {
     let dll = LoadedDll::open_built().expect("the reference cdylib is built");
-    assert_eq!(
-        hunt_model_lockstep(Bug::None, &dll),
-        None,
+    let started = std::time::Instant::now();
+    assert!(
+        hunt_model_lockstep(Bug::None, &dll).is_none(),
         "the real model agrees with the implementation on the same inputs"
     );
     let mut rows = Vec::new();
     for bug in Bug::ALL {
-        let found = hunt_model_lockstep(bug, &dll);
-        println!("{bug:?}: {found:?}");
+        let found = hunt_model_lockstep(bug, &dll).map(|c| {
+            let first = c.steps.len();
+            let c = shrink_model_lockstep(c, bug, &dll);
+            // The shrunk steps still diverge with the bug, and only with it.
+            assert!(lockstep_with_model_bug(&c.setup, &c.steps, bug, &dll).is_some());
+            assert!(lockstep_with_model_bug(&c.setup, &c.steps, Bug::None, &dll).is_none());
+            (c, first)
+        });
+        println!(
+            "{bug:?}: {}",
+            found.as_ref().map_or_else(
+                || "not caught".to_owned(),
+                |(c, first)| format!(
+                    "{} on {}, shrunk from {first} to {} steps",
+                    lockstep_cell(&c.what),
+                    c.input,
+                    c.steps.len()
+                )
+            )
+        );
         rows.push(SeededRow {
             side: "model".into(),
             bug: format!("{bug:?}"),
             column: "lockstep".into(),
-            caught_by: found.as_ref().map(|(what, ..)| lockstep_cell(what)),
-            steps: found.as_ref().map(|(_, _, len)| *len),
-            measure: found.as_ref().map(|_| Measure::FirstFound),
-            input: found.as_ref().map(|(_, input, _)| input.clone()),
+            caught_by: found.as_ref().map(|(c, _)| lockstep_cell(&c.what)),
+            steps: found.as_ref().map(|(c, _)| c.steps.len()),
+            measure: found.as_ref().map(|_| Measure::Shrunk),
+            input: found.as_ref().map(|(c, first)| {
+                format!("{} ({first} steps), shrunk one step at a time", c.input)
+            }),
             replay: None,
         });
     }
+    println!("{:.1}s", started.elapsed().as_secs_f64());
     write_rows("lockstep-model", &rows).expect("the seeded-bug rows are written");
     // Pinned: every model bug diverges from the implementation somewhere on these inputs —
     // the liveness ones too (RecoveryNeverSettles by the held-group comparator, F9).

@@ -191,7 +191,8 @@ pub struct Limits {
     pub timeout: Option<Duration>,
 }
 
-/// A property the check found broken, with its shortest (BFS) counterexample.
+/// A property the check found broken, with a counterexample (the shortest one from
+/// [`shortest`]; from [`check`], one stateright's BFS found, which need not be: M6).
 #[derive(Debug, Clone)]
 pub struct Broken<A> {
     /// The property's name.
@@ -232,10 +233,9 @@ impl<A> Summary<A> {
         r
     }
 
-    /// The shortest counterexample of a monitor (the system's own checks left out): [`check`]
-    /// is a single-threaded breadth-first search, so each property's path is already the
-    /// shortest to a state breaking it, and the shortest of those is the shortest input on
-    /// which a monitor catches anything. Ties: the monitor that runs first (the order of
+    /// The shortest counterexample of a monitor (the system's own checks left out): in a
+    /// summary of [`shortest`] each property's path is the shortest to a state breaking it,
+    /// so the shortest of those is the shortest input on which a monitor catches anything. Ties: the monitor that runs first (the order of
     /// [`Self::properties`], the one a trace's verdict names when several rules break at the
     /// same step).
     #[must_use]
@@ -255,7 +255,9 @@ impl<A> Summary<A> {
     }
 }
 
-/// Checks `model` breadth-first (shortest counterexamples) within `limits`.
+/// Checks `model` with stateright's breadth-first checker within `limits` (its state counts;
+/// its counterexamples are short but need not be shortest — stateright 0.31 overwrites an
+/// `always` discovery with later ones, M6 — see [`shortest`]).
 pub fn check<C: Checked>(model: Monitored<C>, limits: Limits) -> Summary<C::Action> {
     let start = Instant::now();
     let properties = model.properties().iter().map(|p| p.name).collect();
@@ -299,6 +301,98 @@ pub fn check<C: Checked>(model: Monitored<C>, limits: Limits) -> Summary<C::Acti
         seconds,
         complete,
         properties,
+        broken,
+    }
+}
+
+/// Every property of `model` with its *shortest* counterexample: a plain single-threaded
+/// breadth-first search (a FIFO queue, each state kept once with its parent and the action
+/// from it; a property's first violating state, in BFS order, is never replaced — unlike
+/// stateright 0.31's BFS, M6). Stops once every property is broken, or after `max_states`
+/// unique states (then incomplete). No wall clock: the same result on every machine.
+pub fn shortest<C: Checked>(model: &Monitored<C>, max_states: usize) -> Summary<C::Action> {
+    use std::collections::{HashSet, VecDeque};
+    let start = Instant::now();
+    let properties = model.properties();
+    let names: Vec<&'static str> = properties.iter().map(|p| p.name).collect();
+    // Per state: its parent's index and the action from it.
+    let mut nodes: Vec<(usize, Option<C::Action>)> = Vec::new();
+    let mut seen: HashSet<Watched<C::State>> = HashSet::new();
+    let mut queue: VecDeque<(Watched<C::State>, usize, usize)> = VecDeque::new();
+    for s in model.init_states() {
+        if seen.insert(s.clone()) {
+            nodes.push((usize::MAX, None));
+            queue.push_back((s, nodes.len() - 1, 0));
+        }
+    }
+    let path_to = |nodes: &[(usize, Option<C::Action>)], mut i: usize| {
+        let mut path = Vec::new();
+        while let Some((parent, Some(a))) = nodes.get(i) {
+            path.push(a.clone());
+            i = *parent;
+        }
+        path.reverse();
+        path
+    };
+    let mut found: Vec<Option<Vec<C::Action>>> = vec![None; properties.len()];
+    let (mut generated, mut depth, mut complete) = (0usize, 0usize, true);
+    let mut actions = Vec::new();
+    while let Some((s, at, d)) = queue.pop_front() {
+        depth = depth.max(d);
+        for (i, p) in properties.iter().enumerate() {
+            if found[i].is_none() && !(p.condition)(model, &s) {
+                found[i] = Some(path_to(&nodes, at));
+            }
+        }
+        if found.iter().all(Option::is_some) {
+            break;
+        }
+        model.actions(&s, &mut actions);
+        for a in actions.drain(..) {
+            let Some(next) = model.next_state(&s, a.clone()) else {
+                continue;
+            };
+            generated += 1;
+            if seen.contains(&next) {
+                continue;
+            }
+            if seen.len() >= max_states {
+                complete = false;
+                queue.clear();
+                break;
+            }
+            seen.insert(next.clone());
+            nodes.push((at, Some(a)));
+            queue.push_back((next, nodes.len() - 1, d + 1));
+        }
+    }
+    let mut broken: Vec<Broken<C::Action>> = found
+        .into_iter()
+        .zip(&names)
+        .filter_map(|(path, &property)| {
+            let path = path?;
+            let rule = rule_of_property(property).to_owned();
+            let violation = if rule == "own" {
+                None
+            } else {
+                model.explain(&path)
+            };
+            Some(Broken {
+                property,
+                rule,
+                path,
+                violation,
+            })
+        })
+        .collect();
+    broken.sort_by_key(|b| b.property);
+    Summary {
+        unique: seen.len(),
+        states: generated,
+        depth,
+        seconds: start.elapsed().as_secs_f64(),
+        complete,
+        properties: names,
         broken,
     }
 }
