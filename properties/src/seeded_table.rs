@@ -129,7 +129,14 @@ pub fn lockstep_cell(reason: &str) -> String {
                 .unwrap_or(what);
             format!("lockstep: {what} at step {n}")
         }
-        _ => format!("lockstep: {head}"),
+        _ => match head
+            .strip_prefix("the implementation panicked: cluster invariant violated (")
+            .and_then(|rest| rest.split_once(')'))
+        {
+            // The implementation's own check (I17) stopped the run: name its rule only.
+            Some((rule, _)) => format!("lockstep: impl assertion I17 ({rule})"),
+            None => format!("lockstep: {head}"),
+        },
     }
 }
 
@@ -282,6 +289,13 @@ mod tests {
         assert_eq!(
             lockstep_cell("the implementation panicked: R14"),
             "lockstep: the implementation panicked: R14"
+        );
+        assert_eq!(
+            lockstep_cell(
+                "the implementation panicked: cluster invariant violated (R10): ResourceId(0) \
+                 is Failed"
+            ),
+            "lockstep: impl assertion I17 (R10)"
         );
     }
 

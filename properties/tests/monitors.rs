@@ -40,6 +40,13 @@ fn files(dir: &str) -> Vec<PathBuf> {
     files
 }
 
+/// A corpus file as the table names it: `scenarios/<file>`.
+fn corpus_name(f: &Path) -> String {
+    f.file_name().map_or_else(String::new, |n| {
+        format!("scenarios/{}", n.to_string_lossy())
+    })
+}
+
 /// Replays `s` on the implementation alone (in-process reference DLL) with the monitors.
 fn monitored(s: &Scenario) -> ReplayReport {
     let dlls = (0..s.nodes.len()).map(|_| ReferenceDll::new()).collect();
@@ -487,7 +494,7 @@ fn hunt_alone(bug: SeededBug, dll: &LoadedDll) -> Option<(Caught, String, usize,
         };
     for f in files("scenarios") {
         let s = Scenario::load(&f).expect("parses");
-        if let Some(found) = judge(&s, &s.steps, f.display().to_string()) {
+        if let Some(found) = judge(&s, &s.steps, corpus_name(&f)) {
             return Some(found);
         }
     }
@@ -704,7 +711,7 @@ fn seeded_bugs_judged_by_the_monitors_alone() {
             caught_by: found.as_ref().map(|(who, ..)| match who {
                 Caught::Monitor(rule) if also.is_empty() => format!("monitor {rule}"),
                 Caught::Monitor(rule) => format!("monitor {rule} (also {})", also.join(", ")),
-                Caught::Assertion => "impl assertion (I17)".to_owned(),
+                Caught::Assertion => "impl assertion I17".to_owned(),
             }),
             steps: found.as_ref().map(|(_, _, len, _)| *len),
             measure: found.as_ref().map(|_| measure),
@@ -991,7 +998,7 @@ fn hunt_model(bug: Bug) -> Option<(String, String, usize)> {
     for f in files("scenarios") {
         let s = Scenario::load(&f).expect("parses");
         if let Some(text) = model_alone(&s, &s.steps, bug) {
-            return Some((text, f.display().to_string(), s.steps.len()));
+            return Some((text, corpus_name(&f), s.steps.len()));
         }
     }
     let mut runner = TestRunner::deterministic();
