@@ -295,6 +295,17 @@ pub fn lockstep_guarded(
     guarded(|| lockstep(setup, steps, dll, tweak))
 }
 
+/// The trace writer of `trace` for one more run (`Option::as_deref_mut` keeps the trait
+/// object's lifetime, which `&mut` makes invariant; this shortens it).
+pub(crate) fn reborrow<'b>(
+    trace: &'b mut Option<&mut dyn std::io::Write>,
+) -> Option<&'b mut dyn std::io::Write> {
+    match trace {
+        Some(t) => Some(&mut **t),
+        None => None,
+    }
+}
+
 /// `run()`, with a panic of the implementation reported as an error text.
 fn guarded(
     run: impl FnOnce() -> Result<(ReplayReport, Vec<Vec<Obs>>), String>,
@@ -950,12 +961,24 @@ pub struct RandomOutcome {
     pub complete: bool,
     /// Lockstep steps applied in all cases.
     pub steps: u64,
-    /// The shrunk failing steps and the reason, if a case diverged.
+    /// The shrunk failing steps and the reason, if a case diverged ([`Self::replay_hint`]
+    /// says how to replay it).
     pub failure: Option<(Vec<Step>, String)>,
+    /// The `OFFLINE_V2_SEED` the run used (`crate::budget::seed`): the same seed replays the
+    /// same cases.
+    pub seed: u64,
     /// The 1-based number of the first failing case (before shrinking), if any.
     pub caught_at: Option<u32>,
     /// What the cases exercised.
     pub coverage: Coverage,
+}
+
+impl RandomOutcome {
+    /// How to replay the run's failure: `(replay with OFFLINE_V2_SEED=<seed>)`.
+    #[must_use]
+    pub fn replay_hint(&self) -> String {
+        format!("(replay with OFFLINE_V2_SEED={})", self.seed)
+    }
 }
 
 /// Random lockstep runs on `setup`: `cases` sequences of up to `max_len` steps (shrunk on
@@ -974,23 +997,30 @@ pub fn run_random(
     tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
 ) -> RandomOutcome {
     let strategy = steps_strategy(setup, max_len);
-    run_random_of(setup, dll, &strategy, cases, deadline, tweak)
+    run_random_traced(setup, dll, &strategy, cases, deadline, tweak, None)
 }
 
 /// [`run_random`] with the cases drawn from `strategy` (e.g. [`steps_strategy_of`], a
-/// restricted generator).
-pub fn run_random_of(
+/// restricted generator), writing the implementation's trace of every generated case (one
+/// header per case, named `<fixture> random case <n>`; `docs/trace-format.md`) to `trace` when
+/// given (`verify --trace`). The shrinking replays of a failing case are not traced: the case
+/// as generated is.
+pub fn run_random_traced(
     setup: &Scenario,
     dll: &LoadedDll,
     strategy: &BoxedStrategy<Vec<Step>>,
     cases: u32,
     deadline: std::time::Instant,
     tweak: &dyn Fn(&mut ImplSide<LockstepDll>),
+    trace: Option<&mut dyn std::io::Write>,
 ) -> RandomOutcome {
     use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
-    use std::cell::Cell;
-    let coverage = std::cell::RefCell::new(Coverage::default());
+    use std::cell::{Cell, RefCell};
+    let coverage = RefCell::new(Coverage::default());
     let steps_run = Cell::new(0u64);
+    let trace = RefCell::new(trace);
+    // The case about to run, if its next replay is its first (the one to trace).
+    let trace_case: Cell<Option<u32>> = Cell::new(None);
     // A fixed seed per fixture (OFFLINE_V2_SEED varies it): every run is reproducible, and a
     // failure names the seed that replays it.
     let seed = crate::budget::seed() ^ fixture_hash(&setup.name);
@@ -1006,8 +1036,20 @@ pub fn run_random_of(
     });
     let test = |steps: Vec<Step>| {
         steps_run.set(steps_run.get() + steps.len() as u64);
-        lockstep_guarded(setup, &steps, dll, tweak)
-            .map_err(TestCaseError::fail)
+        let mut out = trace.borrow_mut();
+        let (named, t) = match (trace_case.take(), reborrow(&mut out)) {
+            (Some(case), Some(t)) => {
+                let mut named = setup.clone();
+                named.name = format!("{} random case {case}", setup.name);
+                (Some(named), Some(t))
+            }
+            _ => (None, None),
+        };
+        // A panic may leave a partial record in the trace; the run stops there anyway.
+        let run =
+            guarded(|| lockstep_traced(named.as_ref().unwrap_or(setup), &steps, dll, tweak, t));
+        drop(out);
+        run.map_err(TestCaseError::fail)
             .and_then(|(report, model_log)| {
                 let mut cov = coverage.borrow_mut();
                 for (step, observed) in steps.iter().zip(&model_log) {
@@ -1035,17 +1077,12 @@ pub fn run_random_of(
             }
         };
         ran += 1;
+        trace_case.set(Some(ran));
         match runner.run_one(tree, test) {
             Ok(_) => {}
             Err(TestError::Fail(reason, steps)) => {
                 caught_at = Some(ran);
-                failure = Some((
-                    steps,
-                    format!(
-                        "(replay with OFFLINE_V2_SEED={}) {reason}",
-                        crate::budget::seed()
-                    ),
-                ));
+                failure = Some((steps, reason.to_string()));
                 break;
             }
             Err(TestError::Abort(reason)) => {
@@ -1060,6 +1097,7 @@ pub fn run_random_of(
         complete: ran == cases || failure.is_some(),
         steps: steps_run.get(),
         failure,
+        seed: crate::budget::seed(),
         caught_at,
         coverage: coverage.into_inner(),
     }
@@ -1122,12 +1160,8 @@ pub fn run_exhaustive_traced(
         let steps = steps_of_path(setup, &path);
         out.replayed += 1;
         out.steps += steps.len() as u64;
-        let traced = match trace.as_mut() {
-            // A panic may leave a partial record in the trace; the run stops there anyway.
-            Some(t) => guarded(|| lockstep_traced(setup, &steps, dll, tweak, Some(&mut **t))),
-            None => lockstep_guarded(setup, &steps, dll, tweak),
-        };
-        match traced {
+        // A panic may leave a partial record in the trace; the run stops there anyway.
+        match guarded(|| lockstep_traced(setup, &steps, dll, tweak, reborrow(&mut trace))) {
             Ok((report, model_log)) => {
                 for (step, observed) in steps.iter().zip(&model_log) {
                     out.coverage.record(step, observed);

@@ -301,7 +301,7 @@ fn check_model_check_json_is_the_input_of_the_reports_tool() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
 }
 
-/// `verify --trace FILE` writes the JSON-lines trace of its model paths and corpus phase
+/// `verify --trace FILE` writes the JSON-lines trace of its random cases, model paths and corpus phase
 /// (docs/trace-format.md, the writer of `replay --trace`), and `offline-v2 monitor` holds on it (SPEC §6 monitors);
 /// the same trace with one DO_NOT_UPDATE bit of a move's OfflineV2 removed fails R12 (exit 1),
 /// so the check is not vacuous on this trace.
@@ -332,6 +332,30 @@ fn verify_trace_passes_monitor_and_fails_it_when_one_flag_bit_is_edited() {
     assert!(
         paths > 0 && headers > paths,
         "corpus and model paths: {headers}, {paths}"
+    );
+    // And one header per random lockstep case as generated: OFFLINE_V2_CASES=4 on each
+    // conformance fixture (a passing run runs every planned case), each followed by its
+    // records (a case has at least one step).
+    let random: Vec<usize> = text_of_trace
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("{\"trace\"") && l.contains(" random case "))
+        .map(|(i, _)| i)
+        .collect();
+    let fixtures = offline_v2_properties::conformance::fixtures();
+    assert_eq!(random.len(), 4 * fixtures.len(), "random cases traced");
+    for f in &fixtures {
+        for case in 1..=4 {
+            let name = format!("\"name\":\"{} random case {case}\"", f.name);
+            assert!(text_of_trace.contains(&name), "{name} is in the trace");
+        }
+    }
+    let lines: Vec<&str> = text_of_trace.lines().collect();
+    assert!(
+        random.iter().all(|&i| lines
+            .get(i + 1)
+            .is_some_and(|l| l.starts_with("{\"index\""))),
+        "every random case has records"
     );
     let o = run(&["monitor", trace.to_str().expect("utf-8")]);
     let (out, err) = text(&o);

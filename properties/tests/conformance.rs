@@ -12,7 +12,7 @@ use offline_v2_model::config::ModelConfig;
 use offline_v2_properties::budget;
 use offline_v2_properties::conformance::{
     check_coverage_floor, coverage_floor_applies, fixtures, reachable_coverage, regression,
-    run_exhaustive, run_random, run_random_of, scenario_of_setup, steps_strategy_of,
+    run_exhaustive, run_random, run_random_traced, scenario_of_setup, steps_strategy_of,
     write_scenario, Coverage, StepKind, COVERAGE_FLOOR,
 };
 
@@ -31,13 +31,14 @@ fn random_runs(dll: &LoadedDll) -> Coverage {
             "conformance {}: {} cases, {} lockstep steps",
             outcome.fixture, outcome.cases, outcome.steps
         );
+        let hint = outcome.replay_hint();
         if let Some((steps, reason)) = outcome.failure {
             let name = format!("conformance-{}-{}-steps", setup.name, steps.len());
             let scenario = regression(&setup, &name, &steps);
             let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("regressions");
             let path = write_scenario(&dir, &scenario).expect("write the regression");
             panic!(
-                "impl and model diverged on {}: {reason}\nshrunk to {} steps, kept as {}",
+                "impl and model diverged on {}: {hint} {reason}\nshrunk to {} steps, kept as {}",
                 setup.name,
                 steps.len(),
                 path.display()
@@ -119,13 +120,14 @@ fn a_restricted_generator_falls_below_the_coverage_floor_and_is_named() {
     let mut exercised = Coverage::default();
     for setup in fixtures() {
         let strategy = steps_strategy_of(&setup, &[StepKind::OnlineResource, StepKind::Tick], 24);
-        let out = run_random_of(
+        let out = run_random_traced(
             &setup,
             &dll,
             &strategy,
             budget::cases(),
             budget::deadline(),
             &|_| {},
+            None,
         );
         assert!(out.failure.is_none(), "{:?}", out.failure);
         exercised.merge(&out.coverage);

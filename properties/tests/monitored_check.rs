@@ -10,7 +10,11 @@ use offline_v2::seeded::SeededBug;
 use offline_v2_model::{Bug, ModelConfig, Setup};
 use offline_v2_properties::budget;
 use offline_v2_properties::checked::{ImplSystem, ModelSystem};
-use offline_v2_properties::monitors::checked::{check, Checked, Limits, Summary, EVENTUALLY};
+use std::collections::HashMap;
+
+use offline_v2_properties::monitors::checked::{
+    check, rule_of_property, shortest, Checked, Limits, Monitored, Summary, Watched, EVENTUALLY,
+};
 use offline_v2_properties::monitors::live;
 use offline_v2_properties::monitors::{StepRecord, Topology};
 use offline_v2_properties::replay::Obs;
@@ -435,4 +439,95 @@ fn the_bounded_response_memo_changes_no_verdict() {
     let (n, failing) = compare(&model(0), &model(1));
     println!("model RetryNeverFires: {n} states, {failing} failing the bounded response");
     assert!(failing > 0, "the loop is judged");
+}
+
+/// Whether some path of at most `depth` actions from the initial state reaches a state that
+/// breaks a monitor (the system's own checks left out): an iterative-deepening search written
+/// apart from stateright's checkers (a state is expanded again only when reached with more
+/// depth left than before), to cross-check that the BFS counterexamples of the seeded-bug
+/// table (P9) are shortest.
+fn a_monitor_breaks_within<C: Checked>(m: &Monitored<C>, depth: usize) -> bool {
+    // The §6 "sometimes" properties (P8) are reachability goals, not monitors that break.
+    let monitors: Vec<_> = m
+        .properties()
+        .into_iter()
+        .filter(|p| {
+            rule_of_property(p.name) != "own" && p.expectation != stateright::Expectation::Sometimes
+        })
+        .collect();
+    let mut best: HashMap<Watched<C::State>, usize> = HashMap::new();
+    let mut stack: Vec<(Watched<C::State>, usize)> =
+        m.init_states().into_iter().map(|s| (s, depth)).collect();
+    while let Some((s, left)) = stack.pop() {
+        if monitors.iter().any(|p| !(p.condition)(m, &s)) {
+            return true;
+        }
+        if left == 0 || best.get(&s).is_some_and(|&l| l >= left) {
+            continue;
+        }
+        best.insert(s.clone(), left);
+        let mut actions = Vec::new();
+        m.actions(&s, &mut actions);
+        for a in actions {
+            if let Some(next) = m.next_state(&s, a) {
+                stack.push((next, left - 1));
+            }
+        }
+    }
+    false
+}
+
+fn seeded(bug: SeededBug) -> Monitored<ImplSystem> {
+    let mut system = ImplSystem::new(small()).expect("the set-up is valid");
+    system.initial_mut().set_seeded_bug(bug);
+    system.monitored()
+}
+
+/// The length of the shortest monitor counterexample [`shortest`] (plain BFS) reports.
+fn bfs_length(bug: SeededBug) -> usize {
+    shortest(&seeded(bug), 2_000_000)
+        .shortest_by_monitor()
+        .map(|b| b.path.len())
+        .expect("a monitor catches the bug")
+}
+
+/// The BFS lengths of the seeded-bug table (P9) are shortest: the independent search finds a
+/// monitor broken within that many steps and not within one fewer. The cross-check is not
+/// vacuous: it refutes the counterexample stateright's own BFS checker reports for the same
+/// bug (`check`; stateright 0.31 replaces an `always` discovery with later, longer paths,
+/// M6) as a shortest one.
+#[test]
+fn the_bfs_counterexamples_are_shortest_and_stateright_ones_need_not_be() {
+    for bug in [
+        SeededBug::PersistentWriteOnMove,
+        SeededBug::NoDoNotUpdateOnReturnLeg,
+        SeededBug::TimeoutOffByOne,
+    ] {
+        let n = bfs_length(bug);
+        let m = seeded(bug);
+        assert!(a_monitor_breaks_within(&m, n), "{}: within {n}", bug.name());
+        assert!(
+            !a_monitor_breaks_within(&m, n - 1),
+            "{}: BFS said {n} steps, a shorter counterexample exists",
+            bug.name()
+        );
+    }
+    // The broken variant: stateright's BFS discovery for the same bug.
+    let bug = SeededBug::PersistentWriteOnMove;
+    let stateright_len = check(seeded(bug), limits())
+        .broken
+        .iter()
+        .filter(|b| b.rule != "own")
+        .map(|b| b.path.len())
+        .min()
+        .expect("stateright finds a monitor counterexample");
+    println!(
+        "{}: plain BFS {} steps, stateright's BFS {stateright_len}",
+        bug.name(),
+        bfs_length(bug)
+    );
+    assert!(
+        a_monitor_breaks_within(&seeded(bug), stateright_len - 1),
+        "stateright's {stateright_len} steps would pass as shortest"
+    );
 }

@@ -6,7 +6,9 @@
 //! * Seeded bugs of the implementation, judged by the monitors alone (no model, no lockstep).
 //! * Trace files: `StepRecord`s round-trip through JSON lines.
 
-use offline_v2_properties::seeded_table::{write_rows, SeededRow};
+use offline_v2_properties::checked::{bfs_configs, ImplSystem, ModelSystem};
+use offline_v2_properties::monitors::checked::{shortest, Checked, Monitored};
+use offline_v2_properties::seeded_table::{lockstep_cell, write_rows, Measure, SeededRow};
 use std::path::{Path, PathBuf};
 
 use offline_v2::abi::types::control_op;
@@ -16,7 +18,6 @@ use offline_v2::seeded::SeededBug;
 use offline_v2::types::{NodeId, PersistentState, ResourceState};
 use offline_v2_model::bugs::Bug;
 use offline_v2_model::config::ModelConfig;
-use offline_v2_properties::checked::ModelSystem;
 use offline_v2_properties::conformance::{
     fixtures, model_paths, scenario_of_setup, steps_of_path, steps_strategy,
 };
@@ -40,6 +41,13 @@ fn files(dir: &str) -> Vec<PathBuf> {
             .collect();
     files.sort();
     files
+}
+
+/// A corpus file as the table names it: `scenarios/<file>`.
+fn corpus_name(f: &Path) -> String {
+    f.file_name().map_or_else(String::new, |n| {
+        format!("scenarios/{}", n.to_string_lossy())
+    })
 }
 
 /// Replays `s` on the implementation alone (in-process reference DLL) with the monitors.
@@ -489,7 +497,7 @@ fn hunt_alone(bug: SeededBug, dll: &LoadedDll) -> Option<(Caught, String, usize,
         };
     for f in files("scenarios") {
         let s = Scenario::load(&f).expect("parses");
-        if let Some(found) = judge(&s, &s.steps, f.display().to_string()) {
+        if let Some(found) = judge(&s, &s.steps, corpus_name(&f)) {
             return Some(found);
         }
     }
@@ -530,15 +538,135 @@ fn quiet_cluster_panics() {
     });
 }
 
+/// A bug's shortest counterexample: a breadth-first search of the monitored model check (the
+/// monitors as the properties of a check of the implementation or of the model alone), over
+/// [`bfs_configs`], smallest first.
+#[derive(Debug, Clone)]
+struct Shortest {
+    /// The configuration that exposed it.
+    config: &'static str,
+    /// Unique states of that search.
+    states: usize,
+    /// The monitor's rule, or "own" for the system's own checks.
+    rule: String,
+    /// Other monitors' rules broken by a counterexample of the same length.
+    also: Vec<String>,
+    /// The counterexample's length.
+    steps: usize,
+    /// The monitor's verdict (or the own check's property).
+    text: String,
+}
+
+impl Shortest {
+    /// `monitor R14 (also R3-queue)`.
+    fn caught_by(&self) -> String {
+        if self.also.is_empty() {
+            format!("monitor {}", self.rule)
+        } else {
+            format!("monitor {} (also {})", self.rule, self.also.join(", "))
+        }
+    }
+
+    fn input(&self) -> String {
+        format!(
+            "BFS of {}, depth {} ({} states)",
+            self.config, self.steps, self.states
+        )
+    }
+}
+
+/// Bounds a search by states only (no wall clock: the result must not depend on the
+/// machine); the configurations of [`bfs_configs`] stay far below it.
+const BFS_MAX_STATES: usize = 500_000;
+
+/// The shortest counterexample in the first configuration of [`bfs_configs`] where the
+/// check of `system(cfg)` breaks a monitor — or, if none does in any, its own checks.
+/// Each path is checked to break its rule at its last step and not before (what a shortest
+/// counterexample of a safety property must do: a prefix that already broke it would be
+/// shorter).
+fn bfs_shortest<C: Checked>(system: impl Fn(ModelConfig) -> C) -> Option<Shortest> {
+    let mut own = None;
+    for (config, cfg) in bfs_configs() {
+        let monitored = Monitored::new(system(cfg));
+        let s = shortest(&monitored, BFS_MAX_STATES);
+        assert!(s.complete, "{config}: the search is exhaustive");
+        if s.broken.is_empty() {
+            println!(
+                "  BFS of {config}: nothing broken ({} states, {:.1}s)",
+                s.unique, s.seconds
+            );
+        }
+        let of = |b: &offline_v2_properties::monitors::checked::Broken<C::Action>| Shortest {
+            config,
+            states: s.unique,
+            rule: b.rule.clone(),
+            also: s
+                .broken
+                .iter()
+                .filter(|o| o.rule != "own" && o.rule != b.rule && o.path.len() == b.path.len())
+                .map(|o| o.rule.clone())
+                .collect(),
+            steps: b.path.len(),
+            text: b
+                .violation
+                .as_ref()
+                .map_or_else(|| b.property.to_owned(), ToString::to_string),
+        };
+        if let Some(b) = s.shortest_by_monitor() {
+            let v = b.violation.as_ref().expect("a monitor's verdict");
+            let prefix = &b.path[..b.path.len() - 1];
+            if b.rule.starts_with("§6") {
+                // Bounded response (P7): the path's last state is the first whose fair
+                // continuation fails; the state before it still had one that succeeds.
+                assert_eq!(
+                    monitored.explain_rule(&b.rule, prefix),
+                    None,
+                    "{config}: {} already failed one step earlier",
+                    b.rule
+                );
+            } else {
+                assert_eq!(
+                    v.step + 1,
+                    b.path.len(),
+                    "{config}: broken at the last step"
+                );
+                assert_eq!(monitored.explain(prefix), None);
+            }
+            return Some(of(b));
+        }
+        if own.is_none() {
+            own = s.own_check().map(of);
+        }
+    }
+    own
+}
+
+/// The implementation with `bug` switched on (host bugs only: the check's DLLs are the
+/// in-process reference, which the check never asks for a raw call with Reserved != 0).
+fn impl_system(bug: SeededBug) -> impl Fn(ModelConfig) -> ImplSystem {
+    move |cfg| {
+        let mut system = ImplSystem::new(cfg).expect("the set-up is valid");
+        system.initial_mut().set_seeded_bug(bug);
+        system
+    }
+}
+
 /// Which seeded bugs the monitors catch on the implementation alone, and which not (printed
-/// as a table; `-- --nocapture`). The expected outcome per bug is pinned, so a monitor that
-/// stops catching one fails here, and so does one that starts (update the table in the
-/// report then).
+/// as a table; `-- --nocapture`), with the shortest counterexample (BFS of the
+/// implementation's monitored model check, I18) or, where that check cannot express the
+/// bug's input, the first catch of the older hunt (corpus, random cases, model paths). The
+/// expected outcome per bug is pinned, so a monitor that stops catching one fails here, and
+/// so does one that starts (update the table in the report then).
 #[test]
 fn seeded_bugs_judged_by_the_monitors_alone() {
     quiet_cluster_panics();
     let dll = LoadedDll::open_built().expect("the reference cdylib is built");
-    // The control: with no bug, nothing is caught on the same inputs.
+    let started = std::time::Instant::now();
+    // The controls: with no bug, nothing is caught on the same inputs.
+    assert!(
+        bfs_shortest(impl_system(SeededBug::None)).is_none(),
+        "no bug, no catch (BFS)"
+    );
     assert_eq!(hunt_alone(SeededBug::None, &dll), None, "no bug, no catch");
     let expected: &[(SeededBug, Option<&str>)] = &[
         (SeededBug::NoDoNotUpdateOnReturnLeg, Some("R12")),
@@ -556,17 +684,54 @@ fn seeded_bugs_judged_by_the_monitors_alone() {
     let mut got = Vec::new();
     let mut rows = Vec::new();
     for &(bug, _) in expected {
-        let found = hunt_alone(bug, &dll);
+        // The DLL bug needs a raw call with Reserved != 0, which the check's actions (the
+        // model's `raw_calls`) do not offer: the hunt is its fallback.
+        let bfs = if bug.in_dll() {
+            None
+        } else {
+            bfs_shortest(impl_system(bug))
+        };
+        let also = bfs.as_ref().map_or_else(Vec::new, |b| b.also.clone());
+        let (found, measure, input) = match bfs {
+            Some(b) => {
+                let who = if b.rule == "own" {
+                    Caught::Assertion
+                } else {
+                    Caught::Monitor(b.rule.clone())
+                };
+                let input = b.input();
+                (
+                    Some((who, input.clone(), b.steps, b.text)),
+                    Measure::Bfs,
+                    Some(input),
+                )
+            }
+            None => {
+                let found = hunt_alone(bug, &dll);
+                let why = if bug.in_dll() {
+                    "the check offers no raw call with Reserved != 0"
+                } else {
+                    "no configuration of the BFS exposes it"
+                };
+                let input = found
+                    .as_ref()
+                    .map(|(_, input, ..)| format!("{input} ({why})"));
+                (found, Measure::FirstFound, input)
+            }
+        };
         rows.push(SeededRow {
             side: "impl".into(),
             bug: bug.name().into(),
             column: "impl-monitors".into(),
             caught_by: found.as_ref().map(|(who, ..)| match who {
-                Caught::Monitor(rule) => format!("monitor {rule}"),
-                Caught::Assertion => "impl assertion (I17)".to_owned(),
+                Caught::Monitor(rule) if also.is_empty() => format!("monitor {rule}"),
+                Caught::Monitor(rule) => format!("monitor {rule} (also {})", also.join(", ")),
+                Caught::Assertion => "impl assertion I17".to_owned(),
             }),
             steps: found.as_ref().map(|(_, _, len, _)| *len),
-            input: found.as_ref().map(|(_, input, ..)| input.clone()),
+            measure: found.as_ref().map(|_| measure),
+            input,
+            replay: None,
         });
         let row = match &found {
             Some((Caught::Monitor(rule), input, len, _)) => {
@@ -587,8 +752,33 @@ fn seeded_bugs_judged_by_the_monitors_alone() {
         ));
     }
     println!("{}", table.join("\n"));
+    println!("{:.1}s", started.elapsed().as_secs_f64());
     // The measured rows of the seeded-bug table (reports/conformance.md).
     write_rows("impl-monitors", &rows).expect("the seeded-bug rows are written");
+    // Lengths that follow from the bug alone (what it needs at the least, and that this
+    // suffices in the smallest configuration): the BFS must find exactly these.
+    let justified: &[(SeededBug, usize)] = &[
+        // A move call: its first leg writes persistent Offline in the same step.
+        (SeededBug::PersistentWriteOnMove, 1),
+        // A crash of the group's owner: the recovery's calls go to the Down owner at once.
+        (SeededBug::OwnerLostOnCrash, 1),
+        // A call left pending, then the tick that reaches the timeout (no one input both
+        // calls and lets time pass).
+        (SeededBug::TimeoutOffByOne, 2),
+        // A move with RETURN_TO_SOURCE, its first leg's offline completing (the online on
+        // the destination starts), that online failing: the return leg's OfflineV2 is in
+        // the third step, and no step can be left out.
+        (SeededBug::NoDoNotUpdateOnReturnLeg, 3),
+    ];
+    for (bug, steps) in justified {
+        let row = rows.iter().find(|r| r.bug == bug.name()).expect("a row");
+        assert_eq!(
+            (row.steps, row.measure),
+            (Some(*steps), Some(Measure::Bfs)),
+            "{}",
+            bug.name()
+        );
+    }
     for ((bug, want), (_, found)) in expected.iter().zip(&got) {
         assert_eq!(
             found.as_ref().map(|(rule, _)| rule.as_str()),
@@ -823,7 +1013,7 @@ fn hunt_model(bug: Bug) -> Option<(String, String, usize)> {
     for f in files("scenarios") {
         let s = Scenario::load(&f).expect("parses");
         if let Some(text) = model_alone(&s, &s.steps, bug) {
-            return Some((text, f.display().to_string(), s.steps.len()));
+            return Some((text, corpus_name(&f), s.steps.len()));
         }
     }
     let mut runner = TestRunner::deterministic();
@@ -875,38 +1065,73 @@ fn hunt_model(bug: Bug) -> Option<(String, String, usize)> {
     })
 }
 
-/// Which model bugs the monitors catch on the model alone (printed; `-- --nocapture`), pinned.
-/// The liveness bugs are not safety violations: no replay shows them, the monitored model
-/// check's bounded response (P7) does.
+/// Which model bugs the monitors catch on the model alone (printed; `-- --nocapture`), pinned,
+/// with the shortest counterexample (BFS of the model's monitored check; the model's own
+/// transition checks left out: this column is the monitors'), the older hunt as the fallback.
+/// The liveness bugs are not safety violations: no replay shows them, the monitored check's
+/// bounded response (P7) does.
 #[test]
 fn model_bugs_judged_by_the_monitors_alone() {
+    let started = std::time::Instant::now();
+    let model_system =
+        |bug: Bug| move |cfg: ModelConfig| ModelSystem::new(cfg.with_bug(bug)).expect("valid");
+    assert!(
+        bfs_shortest(model_system(Bug::None)).is_none(),
+        "the real model holds (BFS)"
+    );
     assert_eq!(hunt_model(Bug::None), None, "the real model holds");
     let mut table = vec!["model bug | caught by | on | steps".to_owned()];
     let mut got = Vec::new();
     let mut rows = Vec::new();
     for bug in Bug::ALL {
-        let found = hunt_model(bug);
-        let rule = found
-            .as_ref()
-            .map(|(text, _, _)| text.split_whitespace().nth(2).unwrap_or("?").to_owned());
+        // (rule, text, input, steps, measure, cell)
+        let found = match bfs_shortest(model_system(bug)) {
+            Some(b) if b.rule != "own" => Some((
+                b.rule.clone(),
+                b.text.clone(),
+                b.input(),
+                b.steps,
+                Measure::Bfs,
+                b.caught_by(),
+            )),
+            own => hunt_model(bug).map(|(text, input, len)| {
+                let rule = text.split_whitespace().nth(2).unwrap_or("?").to_owned();
+                // A state the model's own transition checks mark has no successors (the
+                // model's `enumerate::actions`), so they can end every path before the step
+                // where a monitor would see the bug.
+                let why = own.map_or_else(
+                    || "no configuration of the BFS exposes it".to_owned(),
+                    |o| {
+                        format!(
+                            "the BFS finds only the model's own transition checks, at depth {} \
+                             of {}, which end the path before a monitor sees the bug",
+                            o.steps, o.config
+                        )
+                    },
+                );
+                let input = format!("{input} ({why})");
+                let cell = format!("monitor {rule}");
+                (rule, text, input, len, Measure::FirstFound, cell)
+            }),
+        };
         table.push(match &found {
-            Some((_, input, len)) => format!(
-                "{bug:?} | monitor {} | {input} | {len}",
-                rule.as_deref().unwrap_or("?")
-            ),
+            Some((_, _, input, len, _, cell)) => format!("{bug:?} | {cell} | {input} | {len}"),
             None => format!("{bug:?} | not caught by the monitors alone | — | —"),
         });
         rows.push(SeededRow {
             side: "model".into(),
             bug: format!("{bug:?}"),
             column: "model-monitors".into(),
-            caught_by: rule.as_ref().map(|r| format!("monitor {r}")),
-            steps: found.as_ref().map(|(_, _, len)| *len),
-            input: found.as_ref().map(|(_, input, _)| input.clone()),
+            caught_by: found.as_ref().map(|f| f.5.clone()),
+            steps: found.as_ref().map(|f| f.3),
+            measure: found.as_ref().map(|f| f.4),
+            input: found.as_ref().map(|f| f.2.clone()),
+            replay: None,
         });
-        got.push((bug, rule, found.map(|f| f.0)));
+        got.push((bug, found.as_ref().map(|f| f.0.clone()), found.map(|f| f.1)));
     }
     println!("{}", table.join("\n"));
+    println!("{:.1}s", started.elapsed().as_secs_f64());
     // The measured rows of the seeded-bug table (reports/conformance.md).
     write_rows("model-monitors", &rows).expect("the seeded-bug rows are written");
     let expected: &[(Bug, Option<&str>)] = &[
@@ -918,7 +1143,10 @@ fn model_bugs_judged_by_the_monitors_alone() {
         (Bug::CrashLosesOwner, Some("R10")),
         // The write of a rejected call breaks R11 and R13 at once; R11's monitor runs first.
         (Bug::RejectedOnlineWritesPersistent, Some("R11")),
-        (Bug::SecondQueuedMove, Some("R3-queue")),
+        // The move queued a second time gets the id of the move already queued (the model
+        // numbers a group's queued move by its slot), so R14's fresh-id check breaks at the
+        // same step as "one queued operation", and runs first.
+        (Bug::SecondQueuedMove, Some("R14")),
         // Liveness: nothing observable is wrong at any step; the bounded response of the
         // monitored model check (P7) catches them — the queued move never completes, and the
         // recovered group stays held (the probe answers ERROR_INVALID_STATE).
@@ -995,17 +1223,33 @@ fn lockstep_with_model_bug(
         .failures
         .iter()
         .find(|f| f.kind == offline_v2_properties::replay::FailureKind::Divergence)
-        .map(|f| f.what.clone())
+        .map(ToString::to_string)
 }
 
-fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<(String, String, usize)> {
+/// A model bug's lockstep failure: where it was found, the set-up, the steps, the reason.
+struct LockstepCatch {
+    input: String,
+    setup: Scenario,
+    steps: Vec<Step>,
+    what: String,
+}
+
+fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<LockstepCatch> {
+    let found = |input: String, setup: &Scenario, steps: &[Step]| {
+        lockstep_with_model_bug(setup, steps, bug, dll).map(|what| LockstepCatch {
+            input,
+            setup: setup.clone(),
+            steps: steps.to_vec(),
+            what,
+        })
+    };
     for f in files("scenarios") {
         let s = Scenario::load(&f).expect("parses");
-        if let Some(what) = lockstep_with_model_bug(&s, &s.steps, bug, dll) {
-            let name = f
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into());
-            return Some((what, name, s.steps.len()));
+        let name = f
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into());
+        if let Some(c) = found(name, &s, &s.steps) {
+            return Some(c);
         }
     }
     let mut runner = TestRunner::deterministic();
@@ -1013,9 +1257,9 @@ fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<(String, String, usi
         let strategy = steps_strategy(&setup, 24);
         for case in 0..256 {
             let steps = strategy.new_tree(&mut runner).expect("a case").current();
-            if let Some(what) = lockstep_with_model_bug(&setup, &steps, bug, dll) {
-                let input = format!("random case {case} on {}", setup.name);
-                return Some((what, input, steps.len()));
+            let input = format!("random case {case} on {}", setup.name);
+            if let Some(c) = found(input, &setup, &steps) {
+                return Some(c);
             }
         }
     }
@@ -1023,11 +1267,35 @@ fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<(String, String, usi
     let setup = scenario_of_setup(&cfg.setup, "model-default");
     for (i, path) in model_paths(&cfg, 3).iter().enumerate() {
         let steps = steps_of_path(&setup, path);
-        if let Some(what) = lockstep_with_model_bug(&setup, &steps, bug, dll) {
-            return Some((what, format!("model path {i} (depth 3)"), steps.len()));
+        if let Some(c) = found(format!("model path {i} (depth 3)"), &setup, &steps) {
+            return Some(c);
         }
     }
     None
+}
+
+/// Shrinks a lockstep catch of `bug` one step at a time: a step is dropped while the shorter
+/// run still diverges with the bug and agrees without it (so the divergence stays the bug's),
+/// until no single step can go. Short, not proven shortest.
+fn shrink_model_lockstep(c: LockstepCatch, bug: Bug, dll: &LoadedDll) -> LockstepCatch {
+    let mut c = c;
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in (0..c.steps.len()).rev() {
+            let mut shorter = c.steps.clone();
+            shorter.remove(i);
+            let Some(what) = lockstep_with_model_bug(&c.setup, &shorter, bug, dll) else {
+                continue;
+            };
+            if lockstep_with_model_bug(&c.setup, &shorter, Bug::None, dll).is_none() {
+                c.steps = shorter;
+                c.what = what;
+                changed = true;
+            }
+        }
+    }
+    c
 }
 
 /// Which model bugs lockstep with the implementation catches (printed; `-- --nocapture`),
@@ -1035,24 +1303,47 @@ fn hunt_model_lockstep(bug: Bug, dll: &LoadedDll) -> Option<(String, String, usi
 #[test]
 fn model_bugs_judged_by_lockstep() {
     let dll = LoadedDll::open_built().expect("the reference cdylib is built");
-    assert_eq!(
-        hunt_model_lockstep(Bug::None, &dll),
-        None,
+    let started = std::time::Instant::now();
+    assert!(
+        hunt_model_lockstep(Bug::None, &dll).is_none(),
         "the real model agrees with the implementation on the same inputs"
     );
     let mut rows = Vec::new();
     for bug in Bug::ALL {
-        let found = hunt_model_lockstep(bug, &dll);
-        println!("{bug:?}: {found:?}");
+        let found = hunt_model_lockstep(bug, &dll).map(|c| {
+            let first = c.steps.len();
+            let c = shrink_model_lockstep(c, bug, &dll);
+            // The shrunk steps still diverge with the bug, and only with it.
+            assert!(lockstep_with_model_bug(&c.setup, &c.steps, bug, &dll).is_some());
+            assert!(lockstep_with_model_bug(&c.setup, &c.steps, Bug::None, &dll).is_none());
+            (c, first)
+        });
+        println!(
+            "{bug:?}: {}",
+            found.as_ref().map_or_else(
+                || "not caught".to_owned(),
+                |(c, first)| format!(
+                    "{} on {}, shrunk from {first} to {} steps",
+                    lockstep_cell(&c.what),
+                    c.input,
+                    c.steps.len()
+                )
+            )
+        );
         rows.push(SeededRow {
             side: "model".into(),
             bug: format!("{bug:?}"),
             column: "lockstep".into(),
-            caught_by: found.as_ref().map(|(what, ..)| format!("lockstep: {what}")),
-            steps: found.as_ref().map(|(_, _, len)| *len),
-            input: found.as_ref().map(|(_, input, _)| input.clone()),
+            caught_by: found.as_ref().map(|(c, _)| lockstep_cell(&c.what)),
+            steps: found.as_ref().map(|(c, _)| c.steps.len()),
+            measure: found.as_ref().map(|_| Measure::Shrunk),
+            input: found.as_ref().map(|(c, first)| {
+                format!("{} ({first} steps), shrunk one step at a time", c.input)
+            }),
+            replay: None,
         });
     }
+    println!("{:.1}s", started.elapsed().as_secs_f64());
     write_rows("lockstep-model", &rows).expect("the seeded-bug rows are written");
     // Pinned: every model bug diverges from the implementation somewhere on these inputs —
     // the liveness ones too (RecoveryNeverSettles by the held-group comparator, F9).

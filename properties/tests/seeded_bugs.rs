@@ -13,7 +13,7 @@
 //! Run with `cargo test -p offline-v2-properties --test seeded_bugs -- --nocapture` to see
 //! the scenarios.
 
-use offline_v2_properties::seeded_table::{write_rows, SeededRow};
+use offline_v2_properties::seeded_table::{lockstep_cell, write_rows, Measure, SeededRow};
 use std::time::Instant;
 
 use offline_v2::abi::types::control_op;
@@ -102,8 +102,19 @@ fn dll_accepts_seeded_bugs(dll: &LoadedDll) {
 /// How one bug fared under the default budget.
 struct Hunt {
     lines: Vec<String>,
-    /// The smallest failure found: set-up, steps, reason.
-    smallest: Option<(Scenario, Vec<Step>, String)>,
+    /// The smallest failure found.
+    smallest: Option<Smallest>,
+}
+
+/// A failure kept by a hunt.
+struct Smallest {
+    setup: Scenario,
+    steps: Vec<Step>,
+    reason: String,
+    /// Where it was found ("random case N on <fixture>, shrunk", "model path N (depth D)").
+    input: String,
+    /// How to replay it (the seed of a random case).
+    replay: Option<String>,
 }
 
 fn hunt(bug: SeededBug) -> Hunt {
@@ -121,16 +132,16 @@ fn hunt(bug: SeededBug) -> Hunt {
         lockstep_guarded(setup, steps, &dll, &|imp| switch_on(SeededBug::None, imp))
             .is_ok_and(|(report, _)| report.passed())
     };
-    let mut keep = |setup: &Scenario, steps: Vec<Step>, reason: String| {
-        if !attributable(setup, &steps) {
+    let mut keep = |found: Smallest| {
+        if !attributable(&found.setup, &found.steps) {
             return false;
         }
         if hunt
             .smallest
             .as_ref()
-            .is_none_or(|(_, s, _)| steps.len() < s.len())
+            .is_none_or(|s| found.steps.len() < s.steps.len())
         {
-            hunt.smallest = Some((setup.clone(), steps, reason));
+            hunt.smallest = Some(found);
         }
         true
     };
@@ -153,10 +164,21 @@ fn hunt(bug: SeededBug) -> Hunt {
                 budget::seconds().as_secs()
             )
         };
+        let replay = Some(out.replay_hint());
         match (out.failure, out.caught_at) {
             (Some((steps, reason)), at) => {
                 let len = steps.len();
-                let own = keep(&setup, steps, reason);
+                let own = keep(Smallest {
+                    setup: setup.clone(),
+                    steps,
+                    reason,
+                    input: format!(
+                        "random case {} on {}, shrunk",
+                        at.map_or_else(|| "?".to_owned(), |a| a.to_string()),
+                        setup.name
+                    ),
+                    replay,
+                });
                 lines.push(format!(
                     "random on {}: caught at case {} of {} (cases incl. shrinking: {}), shrunk to {} steps{}",
                     setup.name,
@@ -186,7 +208,13 @@ fn hunt(bug: SeededBug) -> Hunt {
     match out.failure {
         Some((steps, reason)) => {
             let len = steps.len();
-            let own = keep(&setup, steps, reason);
+            let own = keep(Smallest {
+                setup: setup.clone(),
+                steps,
+                reason,
+                input: format!("model path {} (depth {})", out.replayed, out.depth),
+                replay: None,
+            });
             lines.push(format!(
                 "model paths (depth {}): caught at path {} of {}, {} steps{}",
                 out.depth,
@@ -217,7 +245,14 @@ fn caught(bug: SeededBug) {
     for line in &hunt.lines {
         println!("  {line}");
     }
-    let Some((setup, steps, reason)) = hunt.smallest else {
+    let Some(Smallest {
+        setup,
+        steps,
+        reason,
+        input,
+        replay,
+    }) = hunt.smallest
+    else {
         panic!(
             "seeded bug {} was NOT caught by the default budget:\n  {}",
             bug.name(),
@@ -229,12 +264,11 @@ fn caught(bug: SeededBug) {
         side: "impl".into(),
         bug: bug.name().into(),
         column: "lockstep".into(),
-        caught_by: Some(reason.lines().next().map_or_else(
-            || "lockstep".to_owned(),
-            |l| format!("lockstep: {}", l.split(" — ").next().unwrap_or(l)),
-        )),
+        caught_by: Some(lockstep_cell(&reason)),
         steps: Some(steps.len()),
-        input: None,
+        measure: Some(Measure::Shrunk),
+        input: Some(input),
+        replay: replay.map(|r| r.trim_matches(['(', ')']).to_owned()),
     };
     write_rows(&format!("lockstep-{}", bug.name()), &[row]).expect("the row is written");
     let name = format!("seeded-{}-{}-steps", bug.name(), steps.len());

@@ -23,8 +23,8 @@ use super::{
 use crate::budget::Budget;
 use crate::conformance::{
     check_coverage_floor, coverage_floor_applies, fixtures, flag_sweep_size, flag_sweep_until,
-    reachable_coverage_until, regression, run_exhaustive_traced, run_random, scenario_of_setup,
-    write_scenario, Coverage, COVERAGE_FLOOR,
+    reachable_coverage_until, regression, run_exhaustive_traced, run_random_traced,
+    scenario_of_setup, steps_strategy, write_scenario, Coverage, COVERAGE_FLOOR,
 };
 use crate::model_check::{self, CheckOptions, CheckResult};
 use crate::outcome::{Failure, Phase, Report, Status};
@@ -54,7 +54,8 @@ pub struct VerifyArgs {
     /// Also write the report as JUnit XML to FILE (for CI test reporting).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Write the implementation's trace of the corpus phase to FILE as JSON lines
+    /// Write the implementation's trace of the conformance phase (every random case as
+    /// generated, every model path) and the corpus phase to FILE as JSON lines
     /// (docs/trace-format.md, as `replay --trace`); check it with `offline-v2 monitor FILE`.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
@@ -229,7 +230,7 @@ fn conformance_phase(
     budget: &Budget,
     clock: Clock,
     json: bool,
-    trace: Option<&mut dyn Write>,
+    mut trace: Option<&mut dyn Write>,
 ) -> (Phase, serde_json::Value) {
     let Clock { deadline, shown } = clock;
     let started = Instant::now();
@@ -240,11 +241,18 @@ fn conformance_phase(
     };
     let ticker = Ticker::start(shown);
     for setup in fixtures() {
-        random_runs(&mut c, &setup, dll, budget, deadline, json);
+        random_runs(
+            &mut c,
+            &setup,
+            dll,
+            (budget, deadline),
+            json,
+            crate::conformance::reborrow(&mut trace),
+        );
     }
     let model_setup = scenario_of_setup(&cfg.setup, "model-default");
-    // The model paths' implementation steps go into `verify --trace` (the random cases are
-    // shrunk on failure, so they are not traced).
+    // The random cases (as generated; not their shrinking replays) and the model paths'
+    // implementation steps go into `verify --trace`.
     let exhaustive = run_exhaustive_traced(
         cfg,
         &model_setup,
@@ -310,17 +318,27 @@ fn random_runs(
     c: &mut Conformance,
     setup: &Scenario,
     dll: &LoadedDll,
-    budget: &Budget,
-    deadline: Instant,
+    (budget, deadline): (&Budget, Instant),
     json: bool,
+    trace: Option<&mut dyn Write>,
 ) {
-    let out = run_random(setup, dll, budget.cases, 24, deadline, &|_| {});
+    let strategy = steps_strategy(setup, 24);
+    let out = run_random_traced(
+        setup,
+        dll,
+        &strategy,
+        budget.cases,
+        deadline,
+        &|_| {},
+        trace,
+    );
     c.cases += u64::from(out.cases);
     c.cases_planned += u64::from(budget.cases);
     c.random_complete &= out.complete;
     c.steps += out.steps;
     c.coverage.merge(&out.coverage);
     c.floor_coverage.merge(&out.coverage);
+    let hint = out.replay_hint();
     if let Some((shrunk, reason)) = out.failure {
         let name = format!("conformance-{}-{}-steps", setup.name, shrunk.len());
         let kept = write_scenario(
@@ -333,7 +351,7 @@ fn random_runs(
         }
         c.failures.push(divergence(
             &format!("random runs on {}", setup.name),
-            reason,
+            format!("{hint} {reason}"),
             file,
             json,
         ));

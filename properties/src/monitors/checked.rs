@@ -322,6 +322,19 @@ impl<C: Checked> Monitored<C> {
         result
     }
 
+    /// The verdict of `rule` on `path` (a counterexample of a check): a monitor's violation
+    /// ([`Self::explain`]), a bounded-response one ([`Self::explain_liveness`]), or none for
+    /// the system's own checks ("own").
+    #[must_use]
+    pub fn explain_rule(&self, rule: &str, path: &[C::Action]) -> Option<Violation> {
+        match rule {
+            "own" => None,
+            "§6-complete" => self.explain_liveness(path, "§6-complete"),
+            "§6-held" => self.explain_liveness(path, "§6-held"),
+            _ => self.explain(path),
+        }
+    }
+
     /// Replays `path` and runs the fair continuation from its end, describing where it
     /// stands after K fair steps (a bounded-response counterexample, P7).
     #[must_use]
@@ -536,7 +549,8 @@ pub struct Limits {
     pub timeout: Option<Duration>,
 }
 
-/// A property the check found broken, with its shortest (BFS) counterexample.
+/// A property the check found broken, with a counterexample (the shortest one from
+/// [`shortest`]; from [`check`], one stateright's BFS found, which need not be: M6).
 #[derive(Debug, Clone)]
 pub struct Broken<A> {
     /// The property's name.
@@ -589,9 +603,32 @@ impl<A> Summary<A> {
         r.sort_unstable();
         r
     }
+
+    /// The shortest counterexample of a monitor (the system's own checks left out): in a
+    /// summary of [`shortest`] each property's path is the shortest to a state breaking it,
+    /// so the shortest of those is the shortest input on which a monitor catches anything. Ties: the monitor that runs first (the order of
+    /// [`Self::properties`], the one a trace's verdict names when several rules break at the
+    /// same step).
+    #[must_use]
+    pub fn shortest_by_monitor(&self) -> Option<&Broken<A>> {
+        let order = |b: &Broken<A>| self.properties.iter().position(|p| *p == b.property);
+        self.broken
+            .iter()
+            .filter(|b| b.rule != "own")
+            .min_by_key(|b| (b.path.len(), order(b)))
+    }
+
+    /// The shortest counterexample of the system's own checks (the implementation's I17
+    /// invariants, the model's transition checks), if they failed.
+    #[must_use]
+    pub fn own_check(&self) -> Option<&Broken<A>> {
+        self.broken.iter().find(|b| b.rule == "own")
+    }
 }
 
-/// Checks `model` breadth-first (shortest counterexamples) within `limits`.
+/// Checks `model` with stateright's breadth-first checker within `limits` (its state counts;
+/// its counterexamples are short but need not be shortest — stateright 0.31 overwrites an
+/// `always` discovery with later ones, M6 — see [`shortest`]).
 pub fn check<C: Checked>(mut model: Monitored<C>, limits: Limits) -> Summary<C::Action> {
     let start = Instant::now();
     model.deadline = limits.timeout.map(|t| start + t);
@@ -627,12 +664,7 @@ pub fn check<C: Checked>(mut model: Monitored<C>, limits: Limits) -> Summary<C::
         .map(|(property, path)| {
             let path = path.into_actions();
             let rule = rule_of_property(property).to_owned();
-            let violation = match rule.as_str() {
-                "own" => None,
-                "§6-complete" => model.explain_liveness(&path, "§6-complete"),
-                "§6-held" => model.explain_liveness(&path, "§6-held"),
-                _ => model.explain(&path),
-            };
+            let violation = model.explain_rule(&rule, &path);
             Broken {
                 property,
                 rule,
@@ -649,6 +681,110 @@ pub fn check<C: Checked>(mut model: Monitored<C>, limits: Limits) -> Summary<C::
         seconds,
         complete,
         properties,
+        broken,
+        reached,
+    }
+}
+
+/// Every property of `model` with its *shortest* counterexample: a plain single-threaded
+/// breadth-first search (a FIFO queue, each state kept once with its parent and the action
+/// from it; a property's first violating state, in BFS order, is never replaced — unlike
+/// stateright 0.31's BFS, M6). Stops once every property is broken, or after `max_states`
+/// unique states (then incomplete). No wall clock: the same result on every machine.
+pub fn shortest<C: Checked>(model: &Monitored<C>, max_states: usize) -> Summary<C::Action> {
+    use std::collections::{HashSet, VecDeque};
+    let start = Instant::now();
+    let properties = model.properties();
+    let names: Vec<&'static str> = properties.iter().map(|p| p.name).collect();
+    // Per state: its parent's index and the action from it.
+    let mut nodes: Vec<(usize, Option<C::Action>)> = Vec::new();
+    let mut seen: HashSet<Watched<C::State>> = HashSet::new();
+    let mut queue: VecDeque<(Watched<C::State>, usize, usize)> = VecDeque::new();
+    for s in model.init_states() {
+        if seen.insert(s.clone()) {
+            nodes.push((usize::MAX, None));
+            queue.push_back((s, nodes.len() - 1, 0));
+        }
+    }
+    let path_to = |nodes: &[(usize, Option<C::Action>)], mut i: usize| {
+        let mut path = Vec::new();
+        while let Some((parent, Some(a))) = nodes.get(i) {
+            path.push(a.clone());
+            i = *parent;
+        }
+        path.reverse();
+        path
+    };
+    // A "sometimes" property (P8) is found where its condition holds (reached), every other
+    // where it fails (broken).
+    let sometimes = |p: &Property<Monitored<C>>| p.expectation == Expectation::Sometimes;
+    let mut found: Vec<Option<Vec<C::Action>>> = vec![None; properties.len()];
+    let (mut generated, mut depth, mut complete) = (0usize, 0usize, true);
+    let mut actions = Vec::new();
+    while let Some((s, at, d)) = queue.pop_front() {
+        depth = depth.max(d);
+        for (i, p) in properties.iter().enumerate() {
+            if found[i].is_none() && (p.condition)(model, &s) == sometimes(p) {
+                found[i] = Some(path_to(&nodes, at));
+            }
+        }
+        if properties
+            .iter()
+            .zip(&found)
+            .all(|(p, f)| sometimes(p) || f.is_some())
+        {
+            break;
+        }
+        model.actions(&s, &mut actions);
+        for a in actions.drain(..) {
+            let Some(next) = model.next_state(&s, a.clone()) else {
+                continue;
+            };
+            generated += 1;
+            if seen.contains(&next) {
+                continue;
+            }
+            if seen.len() >= max_states {
+                complete = false;
+                queue.clear();
+                break;
+            }
+            seen.insert(next.clone());
+            nodes.push((at, Some(a)));
+            queue.push_back((next, nodes.len() - 1, d + 1));
+        }
+    }
+    let reached = properties
+        .iter()
+        .zip(&found)
+        .filter(|(p, _)| sometimes(p))
+        .map(|(p, f)| (p.name, f.is_some()))
+        .collect();
+    let mut broken: Vec<Broken<C::Action>> = found
+        .into_iter()
+        .zip(&properties)
+        .filter(|(_, p)| !sometimes(p))
+        .filter_map(|(path, p)| {
+            let property = p.name;
+            let path = path?;
+            let rule = rule_of_property(property).to_owned();
+            let violation = model.explain_rule(&rule, &path);
+            Some(Broken {
+                property,
+                rule,
+                path,
+                violation,
+            })
+        })
+        .collect();
+    broken.sort_by_key(|b| b.property);
+    Summary {
+        unique: seen.len(),
+        states: generated,
+        depth,
+        seconds: start.elapsed().as_secs_f64(),
+        complete,
+        properties: names,
         broken,
         reached,
     }
