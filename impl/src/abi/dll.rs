@@ -36,9 +36,7 @@ use super::types::{
 use crate::reference::rules::{LOW_BYTE_CLASS, UNIT_NODE};
 use crate::reference::shared::SharedInstance;
 use crate::reference::sync::StdSync;
-use crate::reference::{
-    DestArg, Notice, DEST_SCAN_UNITS, FAILURE_TYPE_EMBEDDED, MAX_SLOTS,
-};
+use crate::reference::{DestArg, Notice, DEST_SCAN_UNITS, FAILURE_TYPE_EMBEDDED, MAX_SLOTS};
 use crate::resource_dll::WorkloadControl;
 use crate::types::{ErrorCode, NodeName, ResourceState, WorkMode};
 
