@@ -33,12 +33,10 @@ use super::types::{
     CLRES_VERSION_V4_00, CLUSTER_RESOURCE_STATE_UNKNOWN, CONTROL_NAME_MAX, DWORD, FALSE, HANDLE,
     HKEY, LPCWSTR, RESID, RESOURCE_HANDLE, TRUE,
 };
-use crate::reference::rules::{unit_class, UNIT_END, UNIT_NODE};
+use crate::reference::rules::{LOW_BYTE_CLASS, UNIT_NODE};
 use crate::reference::shared::SharedInstance;
 use crate::reference::sync::StdSync;
-use crate::reference::{
-    DestArg, Notice, OfflineArgs, DEST_SCAN_UNITS, FAILURE_TYPE_EMBEDDED, MAX_SLOTS,
-};
+use crate::reference::{DestArg, Notice, DEST_SCAN_UNITS, FAILURE_TYPE_EMBEDDED, MAX_SLOTS};
 use crate::resource_dll::WorkloadControl;
 use crate::types::{ErrorCode, NodeName, ResourceState, WorkMode};
 
@@ -413,25 +411,50 @@ fn after_panic<const I: usize>(inner: usize) -> DWORD {
 // The unrolled scan below reads units 0..=15.
 const _: () = assert!(DEST_SCAN_UNITS == 16);
 
-/// Reads DestinationNodeName in place and checks its syntax in the same pass: at most
-/// [`DEST_SCAN_UNITS`] units, stopping at the NUL or at the first unit that cannot be in a
-/// node name (R1, SPEC §3). Unrolled (one table load and one compare per unit, A15); decides
-/// exactly as [`DestArg::scan`] (tested below).
+/// Where a UTF-16 unit's low byte is in memory (the scan reads the two bytes separately).
+const LOW: usize = if cfg!(target_endian = "little") { 0 } else { 1 };
+
+/// Reads DestinationNodeName in place and checks its syntax in the same pass (R1, SPEC §3):
+/// at most [`DEST_SCAN_UNITS`] units, stopping at the first unit whose low byte is not a
+/// node-name character. Per unit (A16): one byte load classified by one 256-entry table
+/// ([`LOW_BYTE_CLASS`]) and the high byte ORed into an accumulator; at the stop, the name is
+/// valid only if the stopping unit is the NUL and no high byte read was set. A unit with a set
+/// high byte is never the NUL, so the next unit is readable by the contract: the scan reads
+/// no further than [`DestArg::scan`] may, and decides exactly as it does (tested below).
 ///
 /// # Safety
 /// `dest` is NULL or readable up to its NUL or `DEST_SCAN_UNITS` units, whichever is first.
 #[inline(always)]
 unsafe fn scan_dest<'a>(dest: LPCWSTR) -> DestArg<'a> {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { scan_dest_with::<true>(dest) }
+}
+
+/// [`scan_dest`]; `HIGH = false` ignores the high bytes (a deliberately broken scan: the
+/// tests show the comparison with [`DestArg::scan`] catches it).
+///
+/// # Safety
+/// As [`scan_dest`].
+#[inline(always)]
+unsafe fn scan_dest_with<'a, const HIGH: bool>(dest: LPCWSTR) -> DestArg<'a> {
     if dest.is_null() {
         return DestArg::NULL;
     }
+    let bytes = dest.cast::<u8>();
+    let mut high = 0u8;
     macro_rules! unit {
         ($i:literal) => {
-            // SAFETY: by the caller's contract: units 0..$i were node-name characters (not
-            // the NUL) and $i < DEST_SCAN_UNITS, so unit $i is readable.
-            let class = unit_class(unsafe { *dest.add($i) });
-            if class != UNIT_NODE {
-                if class == UNIT_END && $i > 0 {
+            // SAFETY: by the caller's contract: units 0..$i were not the NUL (each had a
+            // node-name low byte or a set high byte) and $i < DEST_SCAN_UNITS, so unit $i (its
+            // two bytes) is readable.
+            let (low, hi) = unsafe { (*bytes.add(2 * $i + LOW), *bytes.add(2 * $i + 1 - LOW)) };
+            if HIGH {
+                high |= hi;
+            }
+            if LOW_BYTE_CLASS[usize::from(low)] != UNIT_NODE {
+                // The NUL is the only unit whose low and high bytes are both 0 (the table's
+                // UNIT_END is the low byte 0).
+                if low == 0 && high == 0 && $i > 0 {
                     // SAFETY: the $i units before the NUL were just read, so they are
                     // readable; the caller keeps them alive for the call.
                     return DestArg::checked(unsafe { std::slice::from_raw_parts(dest, $i) });
@@ -456,8 +479,12 @@ unsafe fn scan_dest<'a>(dest: LPCWSTR) -> DestArg<'a> {
     unit!(13);
     unit!(14);
     // The 16th unit (index NODE_NAME_MAX) can only be the NUL of a 15-unit name.
-    // SAFETY: units 0..15 were node-name characters, so unit 15 is readable.
-    if unit_class(unsafe { *dest.add(DEST_SCAN_UNITS - 1) }) == UNIT_END {
+    // SAFETY: units 0..15 were not the NUL, so unit 15 is readable.
+    let (low, hi) = unsafe { (*bytes.add(30 + LOW), *bytes.add(31 - LOW)) };
+    if HIGH {
+        high |= hi;
+    }
+    if low == 0 && high == 0 {
         // SAFETY: the 15 units before the NUL were just read.
         return DestArg::checked(unsafe { std::slice::from_raw_parts(dest, DEST_SCAN_UNITS - 1) });
     }
@@ -472,22 +499,25 @@ unsafe extern "system" fn offline_v2<const I: usize>(
     InBufferSize: DWORD,
     Reserved: DWORD,
 ) -> DWORD {
-    // Hot path (SPEC §8): no lock, no allocation; R1–R7 in order (R9); R8 by the one
-    // `catch_unwind` of the export.
-    let inner = decode_resid(I, Resource);
+    // Hot path (SPEC §8, A16): no lock, no allocation; R1–R7 in order (R9); R8 by the one
+    // `catch_unwind` of the export. The RESID goes in as the host passed it: the instance tag
+    // is checked together with the slot's generation (R2).
     catch_unwind(AssertUnwindSafe(|| {
-        let args = OfflineArgs {
-            // SAFETY: OfflineV2 contract (SPEC §1): NULL or a NUL-terminated string; R1
-            // bounds the scan to 16 units, so an unterminated name is never read past that.
-            dest: unsafe { scan_dest(DestinationNodeName) },
-            flags: OfflineFlags,
-            inbuf_null: InBuffer.is_null(),
-            inbuf_size: InBufferSize,
-            reserved: Reserved,
-        };
-        core::<I>().offline_v2(inner, &args).0
+        core::<I>()
+            .offline_v2_raw(
+                Resource as usize,
+                I + 1,
+                OfflineFlags,
+                InBuffer.is_null(),
+                InBufferSize,
+                Reserved,
+                // SAFETY: OfflineV2 contract (SPEC §1): NULL or a NUL-terminated string; R1
+                // bounds the scan to 16 units, so an unterminated name is never read past that.
+                || unsafe { scan_dest(DestinationNodeName) },
+            )
+            .0
     }))
-    .unwrap_or_else(|_| after_panic::<I>(inner))
+    .unwrap_or_else(|_| after_panic::<I>(decode_resid(I, Resource)))
 }
 
 unsafe extern "system" fn terminate<const I: usize>(Resource: RESID) {
@@ -762,42 +792,62 @@ mod tests {
         assert!(encode_resid(0, 1usize << TAG_SHIFT).is_none());
     }
 
-    #[test]
-    fn unrolled_destination_scan_decides_as_the_rules_scan() {
+    /// The first name on which `scan` and [`DestArg::scan`] disagree: every name of up to 3
+    /// units over an alphabet of node-name characters, other ASCII, the NUL and non-ASCII units
+    /// (some with a node-name or NUL low byte), then every length up to 17 with a bad last unit.
+    fn first_scan_mismatch(scan: unsafe fn(LPCWSTR) -> DestArg<'static>) -> Option<Vec<u16>> {
         let units: Vec<u16> = [b'n', b'2', b'-', b'Z', b'_', 0]
             .iter()
             .map(|&b| u16::from(b))
-            .chain([0x00E9, 0x4E2D, 0xD83D])
+            // Non-ASCII units whose low byte is a node-name character ('-', 'A') or the NUL:
+            // the fused scan must reject them by their high byte.
+            .chain([0x00E9, 0x4E2D, 0xD83D, 0x0100, 0x0141])
             .collect();
-        let check = |name: &[u16]| {
-            // The host's buffer: the units, then a NUL, so no scan reads past it.
+        let differs = |name: &[u16]| {
+            // The host's buffer: the units, then a NUL, so no scan reads past it. Leaked so
+            // that the scanned slice may be 'static (test only, a few KiB).
             let mut buf = name.to_vec();
             buf.push(0);
-            // SAFETY: `buf` is NUL-terminated and lives across the call.
-            let abi = unsafe { scan_dest(buf.as_ptr()) };
-            assert_eq!(abi, DestArg::scan(&buf), "{name:?}");
+            let buf: &'static [u16] = Vec::leak(buf);
+            // SAFETY: `buf` is NUL-terminated and lives for the rest of the test.
+            let abi = unsafe { scan(buf.as_ptr()) };
+            abi != DestArg::scan(buf)
         };
-        // Every name of up to 3 units over the alphabet, then every length up to 17.
+        let mut names: Vec<Vec<u16>> = Vec::new();
         for a in &units {
-            check(&[*a]);
+            names.push(vec![*a]);
             for b in &units {
-                check(&[*a, *b]);
+                names.push(vec![*a, *b]);
                 for c in &units {
-                    check(&[*a, *b, *c]);
+                    names.push(vec![*a, *b, *c]);
                 }
             }
         }
         for len in 0..=17 {
             let name = vec![u16::from(b'a'); len];
-            check(&name);
-            for bad in [u16::from(b'.'), 0x00E9] {
+            names.push(name.clone());
+            for bad in [u16::from(b'.'), 0x00E9, 0x0100, 0x0141] {
                 let mut late = name.clone();
                 late.push(bad);
-                check(&late);
+                names.push(late);
             }
         }
+        names.into_iter().find(|n| differs(n))
+    }
+
+    #[test]
+    fn unrolled_destination_scan_decides_as_the_rules_scan() {
+        assert_eq!(first_scan_mismatch(scan_dest), None);
         // SAFETY: NULL is allowed.
         assert_eq!(unsafe { scan_dest(ptr::null()) }, DestArg::NULL);
+    }
+
+    #[test]
+    fn the_scan_comparison_catches_a_scan_that_ignores_high_bytes() {
+        // A16's broken variant: without the high-byte accumulator U+0100 reads as the NUL and
+        // U+0141 as 'A'.
+        let found = first_scan_mismatch(scan_dest_with::<false>);
+        assert!(found.is_some(), "a scan ignoring high bytes went unnoticed");
     }
 
     #[test]

@@ -10,7 +10,10 @@
 use super::fast;
 use super::rules::{self, Decision, OfflineCall, WorkEnd};
 use super::sync::AtomicWord;
-use super::word::{resid, split_resid, Traits, Word, STATE_MASK};
+use super::word::{
+    resid, split_resid, Traits, Word, GEN_BITS, GEN_SHIFT, RESID_MAX, SLOT_BITS, SLOT_MASK,
+    TAG_SHIFT,
+};
 use super::Notice;
 use crate::resource_dll::WorkloadControl;
 use crate::types::{ErrorCode, NodeName, OfflineFlags, ResourceState, WorkMode};
@@ -150,16 +153,10 @@ pub fn offline_v2<A: AtomicWord, L: Links + ?Sized>(
     resid: usize,
     call: &OfflineCall<'_>,
 ) -> Hot {
-    offline_v2_with(words, links, resid, call, &fast::OFFLINE_TABLE)
+    offline_v2_tagged(words, links, resid, 0, call, &fast::OFFLINE_TABLE)
 }
 
 /// [`offline_v2`] deciding with `table` (tests run it on a deliberately broken copy).
-///
-/// R5 first: with a link down, a move leg (destination set, neither 0x08 nor 0x20) takes
-/// the generic path, which asks the links at R5's turn. Otherwise R5 cannot answer, and the
-/// word's low byte and 0x01 pick the table entry: an answer, or a move to another state with
-/// one compare-and-swap (retried with the word found if it changed), or "generic" (an armed
-/// panic, R8). R2 is the generation check, as in the generic path.
 #[inline(always)]
 pub fn offline_v2_with<A: AtomicWord, L: Links + ?Sized>(
     words: &[A],
@@ -168,48 +165,95 @@ pub fn offline_v2_with<A: AtomicWord, L: Links + ?Sized>(
     call: &OfflineCall<'_>,
     table: &fast::OfflineTable,
 ) -> Hot {
-    let move_leg = call.dest.is_some()
-        && !call.flags.intersects(
-            OfflineFlags::RETURNING_TO_SOURCE_NODE_BECAUSE_OF_ERROR
-                | OfflineFlags::IGNORE_NETWORK_CONNECTIVITY,
-        );
-    if move_leg && links.any_down() {
-        return offline_v2_cold(words, links, resid, call);
-    }
-    let Some((word, generation)) = slot_of(words, resid) else {
-        return Hot::Done(ErrorCode::ERROR_RESOURCE_NOT_FOUND);
-    };
-    let mut w = word.load();
-    loop {
-        if Word(w).generation() != generation {
-            return Hot::Done(ErrorCode::ERROR_RESOURCE_NOT_FOUND);
-        }
-        let entry = table[fast::key(w, call.flags)];
-        if entry & fast::GENERIC != 0 {
-            return offline_v2_cold(words, links, resid, call);
-        }
-        let code = Hot::Done(ErrorCode(entry & fast::CODE_MASK));
-        let to = u64::from(entry >> fast::TO_SHIFT);
-        if to == 0 {
-            return code;
-        }
-        match word.cas(w, (w & !STATE_MASK) | to) {
-            Ok(()) => return code,
-            Err(found) => w = found,
-        }
+    offline_v2_tagged(words, links, resid, 0, call, table)
+}
+
+/// The RESID the core issued inside a host RESID whose top byte must be `tag` (A2, A16): the
+/// RESID without its tag, or 0 (never valid, R2) when the top byte is another value.
+#[inline(always)]
+#[must_use]
+pub fn untag(resid: usize, tag: usize) -> usize {
+    if resid as u64 >> TAG_SHIFT == tag as u64 {
+        resid & RESID_MAX
+    } else {
+        0
     }
 }
 
-/// The generic path out of line: the fast path's fallback (A15).
+/// [`offline_v2_with`] on a RESID as the host passed it: its top byte must be `tag` (the
+/// cdylib's instance tag, A2; 0 for the core's own RESIDs, whose top byte is 0).
+#[inline(always)]
+pub fn offline_v2_tagged<A: AtomicWord, L: Links + ?Sized>(
+    words: &[A],
+    links: &L,
+    resid: usize,
+    tag: usize,
+    call: &OfflineCall<'_>,
+    table: &fast::OfflineTable,
+) -> Hot {
+    match offline_v2_fast(words, links, resid, tag, call, table) {
+        Some(code) => Hot::Done(code),
+        None => offline_v2_cold(words, links, untag(resid, tag), call.flags, call.dest),
+    }
+}
+
+/// OfflineV2's fast path (A15, A16): the answer, or None when the generic path must decide
+/// (on the RESID without its tag, [`untag`]).
+///
+/// With a link down, a call with a destination takes the generic path, which asks the links
+/// at R5's turn (only a move leg — neither 0x08 nor 0x20 — can meet R5 there). Otherwise R5
+/// cannot answer, and the word's low byte and 0x01 pick the table entry: an answer, or a move
+/// to another state with one compare-and-swap (if the word changed meanwhile, the generic path
+/// decides again from the word it finds: no retry loop here), or "generic" (an armed panic,
+/// R8). R2 is the generation check, as in the generic path, with the tag folded into it: the
+/// RESID's bits above the slot field, with `tag` XORed out of the top byte, must equal the
+/// word's 40-bit generation — any other top byte leaves a bit above bit 40 set, which no
+/// generation has.
+#[inline(always)]
+pub fn offline_v2_fast<A: AtomicWord, L: Links + ?Sized>(
+    words: &[A],
+    links: &L,
+    resid: usize,
+    tag: usize,
+    call: &OfflineCall<'_>,
+    table: &fast::OfflineTable,
+) -> Option<ErrorCode> {
+    if call.dest.is_some() && links.any_down() {
+        return None;
+    }
+    // Slot field 0 wraps to usize::MAX: no slot.
+    let slot = (resid & SLOT_MASK).wrapping_sub(1);
+    let Some(word) = words.get(slot) else {
+        return Some(ErrorCode::ERROR_RESOURCE_NOT_FOUND);
+    };
+    let generation = (resid as u64 >> SLOT_BITS) ^ ((tag as u64) << GEN_BITS);
+    let w = word.load();
+    if w >> GEN_SHIFT != generation {
+        return Some(ErrorCode::ERROR_RESOURCE_NOT_FOUND);
+    }
+    let entry = table[fast::key(w, call.flags)];
+    if entry & fast::GENERIC != 0 {
+        return None;
+    }
+    let delta = u64::from(entry >> fast::DELTA_SHIFT);
+    if delta != 0 && word.cas(w, w ^ delta).is_err() {
+        return None;
+    }
+    Some(ErrorCode(entry & fast::CODE_MASK))
+}
+
+/// The generic path out of line: the fast path's fallback (A15). Takes the call's parts by
+/// value, so the fast path keeps them in registers.
 #[cold]
 #[inline(never)]
 fn offline_v2_cold<A: AtomicWord, L: Links + ?Sized>(
     words: &[A],
     links: &L,
     resid: usize,
-    call: &OfflineCall<'_>,
+    flags: OfflineFlags,
+    dest: Option<&[u16]>,
 ) -> Hot {
-    offline_v2_generic(words, links, resid, call)
+    offline_v2_generic(words, links, resid, &OfflineCall { flags, dest })
 }
 
 /// OfflineV2 after R1 by the rules as written (R2, then R3–R7 in order, R9), lock-free: the

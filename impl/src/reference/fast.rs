@@ -27,8 +27,9 @@ pub type OfflineTable = [u32; OFFLINE_TABLE_LEN];
 
 /// Entry bit: the table does not decide; run the generic path.
 pub const GENERIC: u32 = 1 << 31;
-/// Entry bits 16..19: the state code to move to (0: no change).
-pub const TO_SHIFT: u32 = 16;
+/// Entry bits 16..19: the state code to move to XOR the word's (0: no change; A16), so the
+/// new word is the old one XOR `entry >> DELTA_SHIFT`.
+pub const DELTA_SHIFT: u32 = 16;
 /// Entry bits 0..16: the answer.
 pub const CODE_MASK: u32 = 0xFFFF;
 
@@ -49,8 +50,10 @@ const fn answer(code: ErrorCode) -> u32 {
     code.0
 }
 
-const fn become_(to: ResourceState, code: ErrorCode) -> u32 {
-    answer(code) | (state_code(to) as u32) << TO_SHIFT
+const fn become_(from: ResourceState, to: ResourceState, code: ErrorCode) -> u32 {
+    let delta = state_code(from) ^ state_code(to);
+    assert!(delta != 0);
+    answer(code) | (delta as u32) << DELTA_SHIFT
 }
 
 /// The entry for a word whose low byte is `low`, with or without IGNORE_RESOURCE_STATUS.
@@ -76,7 +79,7 @@ const fn entry(low: u8, ignore: bool) -> u32 {
         S::Offline => return answer(E::ERROR_SUCCESS),
         S::OfflinePending => return answer(E::ERROR_IO_PENDING),
         S::OnlinePending => return answer(E::ERROR_INVALID_STATE),
-        S::Failed => return become_(S::Offline, E::ERROR_SUCCESS),
+        S::Failed => return become_(S::Failed, S::Offline, E::ERROR_SUCCESS),
         S::Online => {}
     }
     // R4 (R5 is decided before the table is read).
@@ -89,9 +92,9 @@ const fn entry(low: u8, ignore: bool) -> u32 {
     }
     // R7.
     if traits.contains(Traits::OFFLINE_PENDING) {
-        become_(S::OfflinePending, E::ERROR_IO_PENDING)
+        become_(S::Online, S::OfflinePending, E::ERROR_IO_PENDING)
     } else {
-        become_(S::Offline, E::ERROR_SUCCESS)
+        become_(S::Online, S::Offline, E::ERROR_SUCCESS)
     }
 }
 
@@ -211,7 +214,7 @@ mod tests {
         );
         assert_eq!(
             t[k(ResourceState::Online, all | Traits::OFFLINE_PENDING, true)],
-            ErrorCode::ERROR_IO_PENDING.0 | 4 << TO_SHIFT
+            ErrorCode::ERROR_IO_PENDING.0 | (3 ^ 4) << DELTA_SHIFT
         );
         assert_eq!(
             t[k(ResourceState::Failed, Traits::PANIC_ARMED, true)],

@@ -34,9 +34,6 @@ use crate::types::{ErrorCode, NodeName, OfflineFlags, ResourceId, ResourceState}
 pub use self::core::{Hot, Registry, MAX_SLOTS};
 pub use rules::{DestArg, OfflineArgs, DEST_SCAN_UNITS};
 
-/// Entries kept in the call trace ring of the exported instance.
-pub const TRACE_LEN: usize = 64;
-
 /// `FAILURE_TYPE_EMBEDDED` of `SignalFailure` (SPEC §1a, R21).
 pub const FAILURE_TYPE_EMBEDDED: u32 = 1;
 
@@ -51,11 +48,11 @@ pub enum Notice {
     EmbeddedFailure(u32),
 }
 
-/// One traced OfflineV2 call (the hot path's "trace" step, SPEC §8).
+/// One traced OfflineV2 call (the hot path's "trace" step, SPEC §8; A16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TraceEntry {
-    /// The RESID passed.
-    pub resid: usize,
+    /// The slot the RESID named (0-based), or None for a RESID naming no slot.
+    pub slot: Option<usize>,
     /// The flags passed.
     pub flags: u32,
     /// The code returned.

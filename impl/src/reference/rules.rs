@@ -83,6 +83,19 @@ static UNIT_CLASS: [u8; 128] = {
     t
 };
 
+/// [`unit_class`] of a unit's **low byte** alone (the ABI's fused scan, A16): the class of a
+/// unit whose high byte is 0. A unit with a non-zero high byte is never a node-name character
+/// nor the NUL: the scan ORs the high bytes together and answers invalid unless they are 0.
+pub static LOW_BYTE_CLASS: [u8; 256] = {
+    let mut t = [UNIT_BAD; 256];
+    let mut c = 0;
+    while c < 128 {
+        t[c] = UNIT_CLASS[c];
+        c += 1;
+    }
+    t
+};
+
 /// `[A-Za-z0-9-]` over the ASCII range (SPEC §3): one table load per unit.
 static NODE_CHAR: [bool; 128] = {
     let mut t = [false; 128];
@@ -172,17 +185,42 @@ impl<'a> OfflineArgs<'a> {
 /// node name.
 #[inline(always)]
 pub fn validate_offline<'a>(args: &OfflineArgs<'a>) -> Result<OfflineCall<'a>, ErrorCode> {
+    validate_offline_lazy(
+        args.flags,
+        args.inbuf_null,
+        args.inbuf_size,
+        args.reserved,
+        || args.dest,
+    )
+}
+
+/// [`validate_offline`] with the destination scanned by `dest` only after the checks that do
+/// not need it passed (A16: the ABI scans DestinationNodeName in place; every R1 failure is
+/// the same ERROR_INVALID_PARAMETER, so the order inside R1 is not observable).
+///
+/// # Errors
+/// As [`validate_offline`].
+#[inline(always)]
+pub fn validate_offline_lazy<'a>(
+    flags: u32,
+    inbuf_null: bool,
+    inbuf_size: u32,
+    reserved: u32,
+    dest: impl FnOnce() -> DestArg<'a>,
+) -> Result<OfflineCall<'a>, ErrorCode> {
     const E87: ErrorCode = ErrorCode::ERROR_INVALID_PARAMETER;
-    let flags = OfflineFlags::from_bits_retain(args.flags);
-    if args.reserved != 0 || flags.unknown_bits() != 0 || (args.inbuf_null && args.inbuf_size > 0) {
+    // Reserved ≠ 0, a bit outside 0x7F, a NULL InBuffer with a size: one test of their OR.
+    let sized_null = if inbuf_null { inbuf_size } else { 0 };
+    if reserved | (flags & !OfflineFlags::all().bits()) | sized_null != 0 {
         return Err(E87);
     }
+    let flags = OfflineFlags::from_bits_retain(flags);
     let leg = OfflineFlags::RETURN_TO_SOURCE_NODE_ON_ERROR
         | OfflineFlags::RETURNING_TO_SOURCE_NODE_BECAUSE_OF_ERROR;
     if flags.contains(leg) {
         return Err(E87);
     }
-    let dest = match args.dest.0 {
+    let dest = match dest().0 {
         Dest::Null if flags.intersects(leg) => return Err(E87),
         Dest::Null => None,
         Dest::Valid(units) => Some(units),

@@ -18,14 +18,16 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::core::{self, Links, Registry};
-use super::rules::{self, OfflineArgs};
+use super::fast;
+use super::rules::{self, DestArg, OfflineArgs};
 use super::sync::{AtomicWord, Delivery, Facade, FacadeMutex, StdSync};
-use super::{raise, Notice, TraceEntry, TRACE_LEN};
+use super::word::SLOT_MASK;
+use super::{raise, Notice, TraceEntry};
 use crate::resource_dll::WorkloadControl;
-use crate::types::{ErrorCode, ResourceState};
+use crate::types::{ErrorCode, OfflineFlags, ResourceState};
 
 /// Notices handed to the host per round of the delivery loop (a stack buffer: no allocation).
 const DELIVERY_CHUNK: usize = 16;
@@ -37,34 +39,63 @@ struct Queue<C> {
     callbacks: C,
 }
 
-/// A ring of the most recent OfflineV2 calls (SPEC §8's "trace"). Written with relaxed
-/// stores, no read-modify-write: concurrent callers may overwrite each other's entries
-/// (a best-effort diagnostic, never read by any rule).
+/// The OfflineV2 call trace (SPEC §8's "trace", A16): per slot, the most recent OfflineV2
+/// call on a RESID naming that slot (its flags and answer), and one entry for the most recent
+/// call naming no slot. Each call is two relaxed stores into its entry, no read-modify-write
+/// and no shared index: concurrent callers on one slot may overwrite (or tear) each other's
+/// entries (a best-effort diagnostic, never read by any rule).
 #[derive(Debug)]
-struct Trace {
-    next: AtomicUsize,
-    resid: [AtomicU64; TRACE_LEN],
-    call: [AtomicU64; TRACE_LEN],
+struct Trace<const N: usize> {
+    slots: [TraceCell; N],
+    other: TraceCell,
 }
 
-impl Trace {
+/// One trace entry: the flags, and the answer complemented, so that 0 (never a complemented
+/// answer: no answer is `u32::MAX`) means "nothing recorded".
+#[derive(Debug)]
+struct TraceCell {
+    flags: AtomicU32,
+    not_result: AtomicU32,
+}
+
+impl TraceCell {
     const fn new() -> Self {
         Self {
-            next: AtomicUsize::new(0),
-            resid: [const { AtomicU64::new(0) }; TRACE_LEN],
-            call: [const { AtomicU64::new(0) }; TRACE_LEN],
+            flags: AtomicU32::new(0),
+            not_result: AtomicU32::new(0),
         }
     }
 
     #[inline(always)]
-    fn record(&self, resid: usize, flags: u32, result: ErrorCode) {
-        let i = self.next.load(Ordering::Relaxed) % TRACE_LEN;
-        self.resid[i].store(resid as u64, Ordering::Relaxed);
-        self.call[i].store(
-            (u64::from(flags) << 32) | u64::from(result.0),
-            Ordering::Relaxed,
-        );
-        self.next.store(i + 1, Ordering::Relaxed);
+    fn record(&self, flags: u32, result: ErrorCode) {
+        self.flags.store(flags, Ordering::Relaxed);
+        self.not_result.store(!result.0, Ordering::Relaxed);
+    }
+
+    fn entry(&self, slot: Option<usize>) -> Option<TraceEntry> {
+        let not_result = self.not_result.load(Ordering::Relaxed);
+        (not_result != 0).then(|| TraceEntry {
+            slot,
+            flags: self.flags.load(Ordering::Relaxed),
+            result: !not_result,
+        })
+    }
+}
+
+impl<const N: usize> Trace<N> {
+    const fn new() -> Self {
+        Self {
+            slots: [const { TraceCell::new() }; N],
+            other: TraceCell::new(),
+        }
+    }
+
+    /// Where a call on `resid` is recorded: its slot's entry, or the entry of calls naming no
+    /// slot.
+    #[inline(always)]
+    fn cell(&self, resid: usize) -> &TraceCell {
+        let slot = (resid & SLOT_MASK).wrapping_sub(1);
+        self.slots.get(slot).unwrap_or(&self.other)
     }
 }
 
@@ -80,7 +111,7 @@ pub struct SharedInstance<S: Facade, C: Copy + Send, const N: usize> {
     delivering: S::Word,
     /// Held across callbacks only by the test-only [`Delivery::HoldLockAcrossCallbacks`].
     delivery_lock: S::Mutex<()>,
-    trace: Trace,
+    trace: Trace<N>,
     /// Test-only seeded DLL bug: Reserved is not looked at (R1).
     #[cfg(feature = "seeded-bugs")]
     reserved_ignored: std::sync::atomic::AtomicBool,
@@ -215,20 +246,75 @@ impl<S: Facade, C: Copy + Send, const N: usize> SharedInstance<S, C, N> {
     /// [`fail_after_panic`](Self::fail_after_panic), or uses [`Self::guarded`].
     #[inline(always)]
     pub fn offline_v2(&self, resid: usize, args: &OfflineArgs<'_>) -> ErrorCode {
+        self.offline_v2_raw(
+            resid,
+            0,
+            args.flags,
+            args.inbuf_null,
+            args.inbuf_size,
+            args.reserved,
+            || args.dest,
+        )
+    }
+
+    /// [`offline_v2`](Self::offline_v2) as the export calls it (A16): `resid` as the host
+    /// passed it, whose top byte must be `tag` (the instance tag, A2; 0 for the core's own
+    /// RESIDs), and DestinationNodeName scanned by `dest` once R1's other checks passed.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // OfflineV2's own arguments, unpacked
+    pub fn offline_v2_raw<'a>(
+        &self,
+        resid: usize,
+        tag: usize,
+        flags: u32,
+        inbuf_null: bool,
+        inbuf_size: u32,
+        reserved: u32,
+        dest: impl FnOnce() -> DestArg<'a>,
+    ) -> ErrorCode {
         #[cfg(feature = "seeded-bugs")]
-        let args = &OfflineArgs {
-            reserved: if self.reserved_ignored.load(Ordering::Relaxed) {
-                0
-            } else {
-                args.reserved
-            },
-            ..*args
+        let reserved = if self.reserved_ignored.load(Ordering::Relaxed) {
+            0
+        } else {
+            reserved
         };
-        let code = match rules::validate_offline(args) {
-            Err(code) => code,
-            Ok(call) => raise(core::offline_v2(&self.words, self, resid, &call)),
+        let trace = self.trace.cell(resid);
+        let call = match rules::validate_offline_lazy(flags, inbuf_null, inbuf_size, reserved, dest)
+        {
+            Ok(call) => call,
+            Err(code) => {
+                trace.record(flags, code);
+                return code;
+            }
         };
-        self.trace.record(resid, args.flags, code);
+        match core::offline_v2_fast(&self.words, self, resid, tag, &call, &fast::OFFLINE_TABLE) {
+            Some(code) => {
+                trace.record(flags, code);
+                code
+            }
+            None => self.offline_v2_slow(resid, tag, call.flags, call.dest, trace),
+        }
+    }
+
+    /// The generic path of [`offline_v2_raw`](Self::offline_v2_raw), out of line (A15, A16):
+    /// decides, records the trace, and panics when an armed panic fired (R8).
+    #[cold]
+    #[inline(never)]
+    fn offline_v2_slow(
+        &self,
+        resid: usize,
+        tag: usize,
+        flags: OfflineFlags,
+        dest: Option<&[u16]>,
+        trace: &TraceCell,
+    ) -> ErrorCode {
+        let code = raise(core::offline_v2_generic(
+            &self.words,
+            self,
+            core::untag(resid, tag),
+            &rules::OfflineCall { flags, dest },
+        ));
+        trace.record(flags.bits(), code);
         code
     }
 
@@ -328,21 +414,16 @@ impl<S: Facade, C: Copy + Send, const N: usize> SharedInstance<S, C, N> {
         self.reserved_ignored.store(on, Ordering::Relaxed);
     }
 
-    /// The most recent OfflineV2 calls, oldest first (best effort under concurrency).
+    /// The trace (A16): the most recent OfflineV2 call on each slot, in slot order, then the
+    /// most recent call that named no slot (best effort under concurrency).
     #[must_use]
     pub fn trace(&self) -> Vec<TraceEntry> {
-        let next = self.trace.next.load(Ordering::Relaxed);
-        (0..TRACE_LEN)
-            .map(|k| (next + k) % TRACE_LEN)
-            .map(|i| {
-                let call = self.trace.call[i].load(Ordering::Relaxed);
-                TraceEntry {
-                    resid: self.trace.resid[i].load(Ordering::Relaxed) as usize,
-                    flags: (call >> 32) as u32,
-                    result: call as u32,
-                }
-            })
-            .filter(|e| e.resid != 0)
+        self.trace
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, cell)| cell.entry(Some(slot)))
+            .chain(self.trace.other.entry(None))
             .collect()
     }
 

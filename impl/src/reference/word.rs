@@ -34,6 +34,11 @@ bitflags::bitflags! {
 
 /// Bits of a slot index + 1 in a RESID.
 pub const SLOT_BITS: u32 = 16;
+/// The slot field of a RESID (slot index + 1; 0 names no slot).
+pub const SLOT_MASK: usize = (1 << SLOT_BITS) - 1;
+/// Where a host RESID's instance tag starts (the ABI's top byte, A2): above every RESID the
+/// core issues ([`RESID_MAX`]).
+pub const TAG_SHIFT: u32 = GEN_BITS + SLOT_BITS;
 /// Bits of a slot generation (in the word and in a RESID).
 pub const GEN_BITS: u32 = 40;
 const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
