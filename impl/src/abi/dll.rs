@@ -804,14 +804,21 @@ mod tests {
             .chain([0x00E9, 0x4E2D, 0xD83D, 0x0100, 0x0141])
             .collect();
         let differs = |name: &[u16]| {
-            // The host's buffer: the units, then a NUL, so no scan reads past it. Leaked so
-            // that the scanned slice may be 'static (test only, a few KiB).
+            // The host's buffer: the units, then a NUL, so no scan reads past it. Boxed and
+            // lent as 'static for the comparison only, then freed (valgrind sees no leak).
             let mut buf = name.to_vec();
             buf.push(0);
-            let buf: &'static [u16] = Vec::leak(buf);
-            // SAFETY: `buf` is NUL-terminated and lives for the rest of the test.
-            let abi = unsafe { scan(buf.as_ptr()) };
-            abi != DestArg::scan(buf)
+            let raw: *mut [u16] = Box::into_raw(buf.into_boxed_slice());
+            // SAFETY: `raw` comes from `Box::into_raw` and is freed only below, after the
+            // last use of this borrow.
+            let lent: &'static [u16] = unsafe { &*raw };
+            // SAFETY: `lent` is NUL-terminated and alive until it is freed below.
+            let abi = unsafe { scan(lent.as_ptr()) };
+            let differs = abi != DestArg::scan(lent);
+            // SAFETY: `raw` came from `Box::into_raw`; nothing borrows it any more (`abi` and
+            // the rules' scan are compared and no longer used).
+            drop(unsafe { Box::from_raw(raw) });
+            differs
         };
         let mut names: Vec<Vec<u16>> = Vec::new();
         for a in &units {
