@@ -15,6 +15,10 @@
 //!   of one resource, against two empty calls — what a plain `iter` loop can measure honestly.
 //! - `logic_offline_sync` / `empty_call`: the same OfflineV2 on the reference logic called
 //!   directly (no export around it), to show where the cost is.
+//! - `cas_floor` / `empty_call`: issue 13's sketch ([`CasFloor`]: R1's scalars, a
+//!   generation-checked slot lookup, one compare-and-swap, through a table of the same type):
+//!   the floor of any design that changes the state with a locked read-modify-write, on the
+//!   machine at hand (decision A17).
 //!
 //! The DLL is the built cdylib (`cargo build --release -p offline-v2 --lib`, or
 //! `$OFFLINE_V2_DLL`) loaded with `libloading`; if none is found the same exports are called
@@ -30,7 +34,9 @@ use std::hint::black_box;
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use offline_v2::types::{ErrorCode, WorkMode};
-use offline_v2_benches::hot_path::{AbiFixture, EmptyTable, HotPath, ReferenceFixture, BATCH};
+use offline_v2_benches::hot_path::{
+    AbiFixture, CasFloor, EmptyTable, HotPath, ReferenceFixture, BATCH,
+};
 use offline_v2_benches::knobs::{batched, slowdown_spins, spin};
 
 /// Times only the OfflineV2 calls of `fx` (batches of [`BATCH`], untimed `reset`).
@@ -80,6 +86,35 @@ fn hot_path(c: &mut Criterion) {
                 },
                 |(), k| {
                     black_box(EmptyTable::online_v2(black_box(k)));
+                },
+            )
+        });
+    });
+
+    // Issue 13's sketch (validate, generation-checked lookup, one CAS): the floor of a
+    // compare-and-swap design on this machine, in the same run (decision A17).
+    let _floor = CasFloor::new();
+    assert_eq!(
+        CasFloor::offline_v2(0),
+        0,
+        "cas_floor: the sketch answers ERROR_SUCCESS"
+    );
+    assert_eq!(
+        CasFloor::online_v2(0),
+        0,
+        "cas_floor: and comes back Online"
+    );
+    group.bench_function("cas_floor", |b| {
+        b.iter_custom(|iters| {
+            batched(
+                iters,
+                BATCH,
+                &mut (),
+                |(), k| {
+                    black_box(CasFloor::offline_v2(black_box(k)));
+                },
+                |(), k| {
+                    black_box(CasFloor::online_v2(black_box(k)));
                 },
             )
         });

@@ -218,6 +218,14 @@ pub const METRICS: &[Metric] = &[
         what: "the same sync OfflineV2 on the reference logic, no export around it / empty call",
     },
     Metric {
+        id: "hot_path.cas_floor",
+        bench: "offline_v2_hot_path/cas_floor",
+        baseline: "offline_v2_hot_path/empty_call",
+        direction: Direction::LowerIsBetter,
+        target: None,
+        what: "issue 13's sketch (R1 scalars, generation-checked lookup, one CAS) / empty call: the floor of a CAS design here (A17)",
+    },
+    Metric {
         id: "move_cycle.return_to_source",
         bench: "move_cycle/return_to_source_cycle",
         baseline: "move_cycle/calibration",

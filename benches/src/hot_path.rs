@@ -15,6 +15,7 @@
 
 use std::ffi::c_void;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use offline_v2::abi::host::{TableCaller, TableDll};
 use offline_v2::abi::types::{
@@ -125,6 +126,158 @@ impl EmptyTable {
     #[must_use]
     pub fn online_v2(resid: usize) -> u32 {
         table_online_v2(Self::get(), resid)
+    }
+}
+
+/// Issue 13's sketch of the least a lock-free OfflineV2 can do, the *CAS floor*: R1's scalar
+/// checks, a generation-checked slot lookup and one compare-and-swap of the resource's word
+/// (Online → Offline), in an `extern "system"` function of OfflineV2's type called through a
+/// `CLRES_FUNCTION_TABLE` like [`EmptyTable`] — no destination scan, no trace, no R3–R7. Its
+/// ratio to the empty call, measured in the same run, is the floor of any design that changes
+/// the state with a locked read-modify-write on the machine at hand (decision A17).
+#[derive(Debug, Clone, Copy)]
+pub struct CasFloor;
+
+/// The sketch's resource words: generation in the high 48 bits, state in the low byte
+/// (1 Online, 2 Offline).
+static CAS_FLOOR_WORDS: [AtomicU64; BATCH] = [const { AtomicU64::new(0) }; BATCH];
+
+/// The generation every sketch word carries (and every RESID [`CasFloor::resid`] names).
+const CAS_FLOOR_GENERATION: u64 = 0x2A;
+
+#[inline(never)]
+extern "system" fn cas_floor_offline_v2(
+    resource: *mut c_void,
+    _destination_node_name: *const u16,
+    offline_flags: u32,
+    in_buffer: *mut u8,
+    in_buffer_size: u32,
+    reserved: u32,
+) -> u32 {
+    cas_floor_step(
+        resource as usize,
+        offline_flags,
+        in_buffer,
+        in_buffer_size,
+        reserved,
+        1,
+        2,
+    )
+}
+
+#[inline(never)]
+extern "system" fn cas_floor_online_v2(
+    resource: *mut c_void,
+    _event_handle: *mut *mut c_void,
+    online_flags: u32,
+    in_buffer: *mut u8,
+    in_buffer_size: u32,
+    reserved: u32,
+) -> u32 {
+    let _ = online_flags;
+    cas_floor_step(
+        resource as usize,
+        0,
+        in_buffer,
+        in_buffer_size,
+        reserved,
+        2,
+        1,
+    )
+}
+
+/// Validate, look up, compare-and-swap `from` → `to`.
+#[inline(always)]
+fn cas_floor_step(
+    resid: usize,
+    flags: u32,
+    in_buffer: *mut u8,
+    in_buffer_size: u32,
+    reserved: u32,
+    from: u64,
+    to: u64,
+) -> u32 {
+    if flags & !0x7F != 0 || reserved != 0 || (in_buffer.is_null() && in_buffer_size != 0) {
+        return ErrorCode::ERROR_INVALID_PARAMETER.0;
+    }
+    let Some(word) = CAS_FLOOR_WORDS.get((resid & 0xFFFF).wrapping_sub(1)) else {
+        return ErrorCode::ERROR_RESOURCE_NOT_FOUND.0;
+    };
+    let w = word.load(Ordering::Acquire);
+    if w >> 16 != (resid as u64) >> 16 {
+        return ErrorCode::ERROR_RESOURCE_NOT_FOUND.0;
+    }
+    if w & 0xFF != from {
+        return ErrorCode::ERROR_INVALID_STATE.0;
+    }
+    match word.compare_exchange(w, (w & !0xFF) | to, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => ErrorCode::ERROR_SUCCESS.0,
+        Err(_) => ErrorCode::ERROR_INVALID_STATE.0,
+    }
+}
+
+/// The sketch's table (static, like a DLL's).
+pub static CAS_FLOOR_TABLE: ClresFunctionTable = ClresFunctionTable {
+    TableSize: CLRES_V4_FUNCTION_SIZE,
+    Version: CLRES_VERSION_V4_00,
+    V4Functions: ClresV4Functions {
+        Open: None,
+        Close: None,
+        Online: Some(cas_floor_online_v2),
+        Offline: Some(cas_floor_offline_v2),
+        Terminate: None,
+        LooksAlive: None,
+        IsAlive: None,
+        Arbitrate: None,
+        Release: None,
+        BeginResourceControl: None,
+        BeginResourceTypeControl: None,
+        Cancel: None,
+        BeginResourceControlAsUser: None,
+        BeginResourceTypeControlAsUser: None,
+    },
+};
+
+impl CasFloor {
+    /// Every sketch resource Online (generation [`CAS_FLOOR_GENERATION`]).
+    #[must_use]
+    pub fn new() -> Self {
+        for word in &CAS_FLOOR_WORDS {
+            word.store((CAS_FLOOR_GENERATION << 16) | 1, Ordering::Release);
+        }
+        Self
+    }
+
+    /// The RESID of sketch resource `k`.
+    #[must_use]
+    pub fn resid(k: usize) -> usize {
+        ((CAS_FLOOR_GENERATION as usize) << 16) | (k + 1)
+    }
+
+    /// The table, through an optimisation barrier.
+    #[must_use]
+    pub fn get() -> &'static ClresFunctionTable {
+        black_box(&CAS_FLOOR_TABLE)
+    }
+
+    /// OfflineV2 of sketch resource `k` with the hot path's arguments.
+    #[inline(always)]
+    #[must_use]
+    pub fn offline_v2(k: usize) -> u32 {
+        table_offline_v2(Self::get(), Self::resid(k), SYNC_FLAGS)
+    }
+
+    /// OnlineV2 of sketch resource `k` (the untimed reset).
+    #[inline(always)]
+    #[must_use]
+    pub fn online_v2(k: usize) -> u32 {
+        table_online_v2(Self::get(), Self::resid(k))
+    }
+}
+
+impl Default for CasFloor {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -458,5 +611,40 @@ mod tests {
             assert_eq!(fx.offline_v2(1), ErrorCode::ERROR_IO_PENDING);
             fx.settle_pending_offline(1);
         }
+    }
+}
+
+#[cfg(test)]
+mod cas_floor_tests {
+    use super::*;
+
+    /// The floor does the work it stands for: it answers like OfflineV2/OnlineV2 would, so
+    /// its time is not that of a call that skips the compare-and-swap.
+    #[test]
+    fn the_cas_floor_validates_looks_up_and_swaps() {
+        let _floor = CasFloor::new();
+        let code = |c: u32| ErrorCode(c);
+        assert_eq!(code(CasFloor::offline_v2(3)), ErrorCode::ERROR_SUCCESS);
+        assert_eq!(
+            code(CasFloor::offline_v2(3)),
+            ErrorCode::ERROR_INVALID_STATE
+        );
+        assert_eq!(code(CasFloor::online_v2(3)), ErrorCode::ERROR_SUCCESS);
+        let table = CasFloor::get();
+        let stale = CasFloor::resid(3) ^ (1 << 20);
+        assert_eq!(
+            code(table_offline_v2(table, stale, SYNC_FLAGS)),
+            ErrorCode::ERROR_RESOURCE_NOT_FOUND
+        );
+        assert_eq!(
+            code(table_offline_v2(table, CasFloor::resid(3), INVALID_FLAGS)),
+            ErrorCode::ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            code(table_offline_v2(table, 0, SYNC_FLAGS)),
+            ErrorCode::ERROR_RESOURCE_NOT_FOUND
+        );
+        // Still Online after the refused calls.
+        assert_eq!(code(CasFloor::offline_v2(3)), ErrorCode::ERROR_SUCCESS);
     }
 }
