@@ -563,6 +563,25 @@ pub struct Broken<A> {
     pub violation: Option<Violation>,
 }
 
+impl<A> Broken<A> {
+    /// `property` broken on `path`: its rule and, replayed, the monitor's verdict (what
+    /// [`check`] and [`shortest`] both report).
+    fn of<C: Checked<Action = A>>(
+        model: &Monitored<C>,
+        property: &'static str,
+        path: Vec<A>,
+    ) -> Self {
+        let rule = rule_of_property(property).to_owned();
+        let violation = model.explain_rule(&rule, &path);
+        Self {
+            property,
+            rule,
+            path,
+            violation,
+        }
+    }
+}
+
 /// What one wrapped check found.
 #[derive(Debug, Clone)]
 pub struct Summary<A> {
@@ -661,17 +680,7 @@ pub fn check<C: Checked>(mut model: Monitored<C>, limits: Limits) -> Summary<C::
     let mut broken: Vec<Broken<C::Action>> = discoveries
         .into_iter()
         .filter(|(property, _)| !sometimes.contains(property))
-        .map(|(property, path)| {
-            let path = path.into_actions();
-            let rule = rule_of_property(property).to_owned();
-            let violation = model.explain_rule(&rule, &path);
-            Broken {
-                property,
-                rule,
-                path,
-                violation,
-            }
-        })
+        .map(|(property, path)| Broken::of(model, property, path.into_actions()))
         .collect();
     broken.sort_by_key(|b| b.property);
     Summary {
@@ -764,18 +773,7 @@ pub fn shortest<C: Checked>(model: &Monitored<C>, max_states: usize) -> Summary<
         .into_iter()
         .zip(&properties)
         .filter(|(_, p)| !sometimes(p))
-        .filter_map(|(path, p)| {
-            let property = p.name;
-            let path = path?;
-            let rule = rule_of_property(property).to_owned();
-            let violation = model.explain_rule(&rule, &path);
-            Some(Broken {
-                property,
-                rule,
-                path,
-                violation,
-            })
-        })
+        .filter_map(|(path, p)| Some(Broken::of(model, p.name, path?)))
         .collect();
     broken.sort_by_key(|b| b.property);
     Summary {
