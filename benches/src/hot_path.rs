@@ -72,27 +72,34 @@ extern "system" fn empty_online_v2(
     0
 }
 
+/// A V4 `CLRES_FUNCTION_TABLE` with only OnlineV2 and OfflineV2 (every other entry NULL): the
+/// shape of the bench's own tables.
+const fn online_offline_table(online: OnlineV2Fn, offline: OfflineV2Fn) -> ClresFunctionTable {
+    ClresFunctionTable {
+        TableSize: CLRES_V4_FUNCTION_SIZE,
+        Version: CLRES_VERSION_V4_00,
+        V4Functions: ClresV4Functions {
+            Open: None,
+            Close: None,
+            Online: Some(online),
+            Offline: Some(offline),
+            Terminate: None,
+            LooksAlive: None,
+            IsAlive: None,
+            Arbitrate: None,
+            Release: None,
+            BeginResourceControl: None,
+            BeginResourceTypeControl: None,
+            Cancel: None,
+            BeginResourceControlAsUser: None,
+            BeginResourceTypeControlAsUser: None,
+        },
+    }
+}
+
 /// The empty table (static, like a DLL's).
-pub static EMPTY_TABLE: ClresFunctionTable = ClresFunctionTable {
-    TableSize: CLRES_V4_FUNCTION_SIZE,
-    Version: CLRES_VERSION_V4_00,
-    V4Functions: ClresV4Functions {
-        Open: None,
-        Close: None,
-        Online: Some(empty_online_v2),
-        Offline: Some(empty_offline_v2),
-        Terminate: None,
-        LooksAlive: None,
-        IsAlive: None,
-        Arbitrate: None,
-        Release: None,
-        BeginResourceControl: None,
-        BeginResourceTypeControl: None,
-        Cancel: None,
-        BeginResourceControlAsUser: None,
-        BeginResourceTypeControlAsUser: None,
-    },
-};
+pub static EMPTY_TABLE: ClresFunctionTable =
+    online_offline_table(empty_online_v2, empty_offline_v2);
 
 /// `OfflineV2(resid, MOVE_DEST, flags, NULL, 0, 0)` through `table`'s entry, read from the
 /// table at each call (as for the real table).
@@ -217,26 +224,8 @@ fn cas_floor_step(
 }
 
 /// The sketch's table (static, like a DLL's).
-pub static CAS_FLOOR_TABLE: ClresFunctionTable = ClresFunctionTable {
-    TableSize: CLRES_V4_FUNCTION_SIZE,
-    Version: CLRES_VERSION_V4_00,
-    V4Functions: ClresV4Functions {
-        Open: None,
-        Close: None,
-        Online: Some(cas_floor_online_v2),
-        Offline: Some(cas_floor_offline_v2),
-        Terminate: None,
-        LooksAlive: None,
-        IsAlive: None,
-        Arbitrate: None,
-        Release: None,
-        BeginResourceControl: None,
-        BeginResourceTypeControl: None,
-        Cancel: None,
-        BeginResourceControlAsUser: None,
-        BeginResourceTypeControlAsUser: None,
-    },
-};
+pub static CAS_FLOOR_TABLE: ClresFunctionTable =
+    online_offline_table(cas_floor_online_v2, cas_floor_offline_v2);
 
 impl CasFloor {
     /// Every sketch resource Online (generation [`CAS_FLOOR_GENERATION`]).
